@@ -1,0 +1,189 @@
+"""The test network, the local registry and the sandbox target hosts.
+
+  python3 tests/harness/targets.py up [--sandbox N]   network + registry (+ N SSH targets)
+  python3 tests/harness/targets.py down                removes what `up` created
+
+Targets are containers that run their own Docker engine and sshd: not
+privileged by default (it fails on these machines), with the capabilities
+and mounts that work (docker-targets.md); SFS_PRIVILEGED=true switches to
+--privileged where that works. Each sandbox target gets host keys made here,
+so that the controller pins them in .state/ssh/known_hosts, and listens on
+127.0.0.1: SSH on 2200+i, the app's HTTP front door on 8080+i.
+
+`up` records what it created in .state/created.json; `down` removes exactly
+that (containers with their anonymous volumes, the network), never what was
+there before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import common
+from common import LABEL, NETWORK, REGISTRY_CONTAINER, REGISTRY_PORT, STATE, docker, exists, log, run
+
+CREATED = STATE / "created.json"
+SSH_DIR = STATE / "ssh"
+SANDBOX_PREFIX = os.environ.get("SFS_SANDBOX_PREFIX", "sfs-sandbox-")
+PRIVILEGED = os.environ.get("SFS_PRIVILEGED", "false").lower() in ("1", "true", "yes")
+
+
+def target_run_options() -> list[str]:
+    """docker run options that give a container a working Docker engine here."""
+    if PRIVILEGED:
+        return ["--privileged"]
+    return [
+        "--cap-add", "SYS_ADMIN",
+        "--cap-add", "NET_ADMIN",
+        "--security-opt", "seccomp=unconfined",
+        "--security-opt", "apparmor=unconfined",
+    ]  # fmt: skip
+
+
+def load_created() -> dict[str, list[str]]:
+    if CREATED.exists():
+        return json.loads(CREATED.read_text())
+    return {"containers": [], "networks": []}
+
+
+def record(kind: str, name: str) -> None:
+    created = load_created()
+    if name not in created[kind]:
+        created[kind].append(name)
+    STATE.mkdir(parents=True, exist_ok=True)
+    CREATED.write_text(json.dumps(created, indent=2))
+
+
+def ensure_network() -> None:
+    if not exists("network", NETWORK):
+        docker("network", "create", "--label", f"{LABEL}=1", NETWORK)
+        record("networks", NETWORK)
+        log(f"network {NETWORK} created")
+
+
+def wait_for(what: str, probe, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if probe():
+            return
+        time.sleep(0.3)
+    raise SystemExit(f"harness: {what} did not come up within {timeout:.0f} s")
+
+
+def registry_answers() -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{REGISTRY_PORT}/v2/", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def ensure_registry() -> None:
+    info = common.inspect("container", REGISTRY_CONTAINER)
+    if info and not info["State"]["Running"]:
+        docker("start", REGISTRY_CONTAINER)
+    if not info:
+        data = common.CACHE / "registry"  # a cache: blobs survive, so pushes are skipped
+        data.mkdir(parents=True, exist_ok=True)
+        docker(
+            "run", "-d", "--name", REGISTRY_CONTAINER, "--label", f"{LABEL}=1",
+            "--network", NETWORK, "--network-alias", "registry",
+            "-p", f"127.0.0.1:{REGISTRY_PORT}:5000",
+            "-v", f"{data}:/var/lib/registry",
+            "stickforstats/registry:latest",
+        )  # fmt: skip
+        record("containers", REGISTRY_CONTAINER)
+        log(f"registry {REGISTRY_CONTAINER} started (registry:5000 inside {NETWORK})")
+    wait_for("the registry", registry_answers, 30)
+
+
+def ssh_keys(names: list[str]) -> None:
+    """Client key, per-target host keys, and a known_hosts that pins them."""
+    SSH_DIR.mkdir(parents=True, exist_ok=True)
+    os.chmod(SSH_DIR, 0o700)
+    client = SSH_DIR / "id_ed25519"
+    if not client.exists():
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sfs-sandbox-controller", "-f", str(client)])
+    lines = []
+    for i, name in enumerate(names, start=1):
+        hostdir = SSH_DIR / "hostkeys" / name
+        key = hostdir / "ssh_host_ed25519_key"
+        if not key.exists():
+            hostdir.mkdir(parents=True, exist_ok=True)
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)])
+        pub = (hostdir / "ssh_host_ed25519_key.pub").read_text().split()
+        lines.append(f"[127.0.0.1]:{2200 + i} {pub[0]} {pub[1]}")
+    (SSH_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
+
+
+def target_ready(name: str) -> bool:
+    proc = run(["docker", "exec", name, "docker", "info", "--format", "{{.ServerVersion}}"], check=False, capture=True)
+    return proc.returncode == 0
+
+
+def ensure_sandbox(count: int) -> list[str]:
+    names = [f"{SANDBOX_PREFIX}{i}" for i in range(1, count + 1)]
+    ssh_keys(names)
+    pub = (SSH_DIR / "id_ed25519.pub").read_text()
+    for i, name in enumerate(names, start=1):
+        if exists("container", name):
+            if not common.inspect("container", name)["State"]["Running"]:
+                docker("start", name)
+            continue
+        hostdir = SSH_DIR / "hostkeys" / name
+        docker(
+            "run", "-d", "--name", name, "--hostname", name, "--label", f"{LABEL}=1",
+            *target_run_options(),
+            "--network", NETWORK,
+            "-p", f"127.0.0.1:{2200 + i}:22", "-p", f"127.0.0.1:{8080 + i}:80",
+            "-v", "/var/lib/docker",
+            "-v", f"{hostdir / 'ssh_host_ed25519_key'}:/etc/ssh/ssh_host_ed25519_key:ro",
+            "-v", f"{hostdir / 'ssh_host_ed25519_key.pub'}:/etc/ssh/ssh_host_ed25519_key.pub:ro",
+            "stickforstats/target:latest",
+        )  # fmt: skip
+        record("containers", name)
+        run(["docker", "exec", "-i", name, "sh", "-c", "cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys"], input=pub)
+        log(f"target {name} started: ssh 127.0.0.1:{2200 + i}, http 127.0.0.1:{8080 + i}")
+    for name in names:
+        wait_for(f"the Docker engine in {name}", lambda n=name: target_ready(n), 60)
+    return names
+
+
+def down() -> None:
+    created = load_created()
+    for name in created["containers"]:
+        if exists("container", name):
+            docker("rm", "-f", "-v", name)
+            log(f"removed container {name}")
+    for name in created["networks"]:
+        if exists("network", name):
+            docker("network", "rm", name)
+            log(f"removed network {name}")
+    CREATED.unlink(missing_ok=True)
+    shutil.rmtree(SSH_DIR / "hostkeys", ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("--sandbox", type=int, default=0, help="number of SSH targets to start")
+    args = parser.parse_args()
+    if args.action == "down":
+        down()
+        return 0
+    ensure_network()
+    ensure_registry()
+    if args.sandbox:
+        ensure_sandbox(args.sandbox)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Stand-in for the StickForStats Django backend (and its ASGI, worker and beat).
+
+Run modes (first argument):
+  web     HTTP API on :8000 (gunicorn's place): /api/v1/health/, /api/v1/items/
+  asgi    the same API on :8001 (daphne's place)
+  worker  consumes jobs from Redis (Celery worker's place)
+  beat    enqueues a job every few seconds (Celery beat's place)
+
+Configuration comes from the environment, as Django's settings do:
+DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS.
+APP_VERSION is baked into the image; APP_MODE=unhealthy makes the health
+endpoint fail while the process keeps running, APP_MODE=crash exits at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+import psycopg2
+import redis
+
+VERSION = os.environ.get("APP_VERSION", "unknown")
+MODE = os.environ.get("APP_MODE", "normal")
+STARTED = time.time()
+
+
+def db_connect():
+    return psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=2)
+
+
+def cache_connect(url_var: str = "REDIS_URL") -> redis.Redis:
+    return redis.Redis.from_url(os.environ[url_var], socket_timeout=2, socket_connect_timeout=2)
+
+
+def check_database() -> str:
+    try:
+        with db_connect() as conn, conn.cursor() as cur:
+            cur.execute("SELECT 1")
+            cur.fetchone()
+        return "ok"
+    except Exception as exc:  # noqa: BLE001 - reported, not raised
+        return f"error: {type(exc).__name__}"
+
+
+def check_cache() -> str:
+    try:
+        return "ok" if cache_connect().ping() else "error: no pong"
+    except Exception as exc:  # noqa: BLE001
+        return f"error: {type(exc).__name__}"
+
+
+def ensure_schema() -> None:
+    with db_connect() as conn, conn.cursor() as cur:
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS items ("
+            " id SERIAL PRIMARY KEY, name TEXT NOT NULL,"
+            " version TEXT NOT NULL, created TIMESTAMPTZ DEFAULT now())"
+        )
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "sfs-sample"
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        return
+
+    def _send(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _host_allowed(self) -> bool:
+        allowed = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h.strip()]
+        host = (self.headers.get("Host") or "").split(":")[0]
+        return "*" in allowed or host in allowed
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        if not self._host_allowed():
+            self._send(400, {"error": "DisallowedHost"})
+            return
+        path = urlparse(self.path).path
+        if path == "/api/v1/health/":
+            checks = {"database": check_database(), "cache": check_cache()}
+            if MODE == "unhealthy":
+                checks["application"] = "error: this build is broken on purpose"
+            healthy = all(v == "ok" for v in checks.values())
+            self._send(
+                200 if healthy else 503,
+                {
+                    "status": "ok" if healthy else "error",
+                    "version": VERSION,
+                    "checks": checks,
+                    "uptime_s": round(time.time() - STARTED, 1),
+                },
+            )
+        elif path == "/api/v1/items/":
+            with db_connect() as conn, conn.cursor() as cur:
+                cur.execute("SELECT id, name, version FROM items ORDER BY id")
+                rows = [{"id": r[0], "name": r[1], "version": r[2]} for r in cur.fetchall()]
+            self._send(200, {"items": rows})
+        elif path == "/api/v1/version/":
+            self._send(200, {"version": VERSION})
+        else:
+            self._send(404, {"error": "not found"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        if urlparse(self.path).path != "/api/v1/items/":
+            self._send(404, {"error": "not found"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            name = str(json.loads(self.rfile.read(length) or b"{}")["name"])
+        except (ValueError, KeyError):
+            self._send(400, {"error": "body must be JSON with a name"})
+            return
+        with db_connect() as conn, conn.cursor() as cur:
+            cur.execute(
+                "INSERT INTO items (name, version) VALUES (%s, %s) RETURNING id", (name, VERSION)
+            )
+            item_id = cur.fetchone()[0]
+        self._send(201, {"id": item_id, "name": name, "version": VERSION})
+
+
+def serve(port: int) -> None:
+    for _ in range(30):  # the database may still be starting
+        try:
+            ensure_schema()
+            break
+        except psycopg2.OperationalError:
+            time.sleep(1)
+    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
+
+
+def worker() -> None:
+    queue = cache_connect("CELERY_BROKER_URL")
+    while True:
+        job = queue.blpop(["jobs"], timeout=5)
+        if job:
+            queue.incr("jobs_done")
+
+
+def beat() -> None:
+    queue = cache_connect("CELERY_BROKER_URL")
+    while True:
+        queue.rpush("jobs", json.dumps({"at": time.time(), "by": VERSION}))
+        time.sleep(5)
+
+
+def main() -> None:
+    role = sys.argv[1] if len(sys.argv) > 1 else "web"
+    if MODE == "crash":
+        print(f"sample app {VERSION}: crashing at start on purpose", file=sys.stderr)
+        sys.exit(3)
+    print(f"sample app {VERSION} ({role}) starting", flush=True)
+    if role == "web":
+        serve(8000)
+    elif role == "asgi":
+        serve(8001)
+    elif role == "worker":
+        worker()
+    elif role == "beat":
+        beat()
+    else:
+        sys.exit(f"unknown role {role!r}")
+
+
+if __name__ == "__main__":
+    main()
