@@ -19,7 +19,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     "$PGBIN/initdb" -D "$PGDATA" -U "$user" --pwfile="$pwfile" -A scram-sha-256 >/dev/null
   rm -f "$pwfile"
   echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  if [ "$db" != "$user" ] && [ "$db" != postgres ]; then
+  if [ "$db" != postgres ]; then
     setpriv --reuid=postgres --regid=postgres --init-groups \
       "$PGBIN/postgres" --single -D "$PGDATA" postgres <<SQL >/dev/null
 CREATE DATABASE "$db" OWNER "$user";

@@ -33,8 +33,10 @@ def db_connect():
     return psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=2)
 
 
-def cache_connect(url_var: str = "REDIS_URL") -> redis.Redis:
-    return redis.Redis.from_url(os.environ[url_var], socket_timeout=2, socket_connect_timeout=2)
+def cache_connect(url_var: str = "REDIS_URL", timeout: float = 2) -> redis.Redis:
+    return redis.Redis.from_url(
+        os.environ[url_var], socket_timeout=timeout, socket_connect_timeout=2
+    )
 
 
 def check_database() -> str:
@@ -140,7 +142,7 @@ def serve(port: int) -> None:
 
 
 def worker() -> None:
-    queue = cache_connect("CELERY_BROKER_URL")
+    queue = cache_connect("CELERY_BROKER_URL", timeout=10)
     while True:
         job = queue.blpop(["jobs"], timeout=5)
         if job:
