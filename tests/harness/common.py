@@ -66,7 +66,9 @@ def hash_files(paths: Iterable[Path], *extra: str) -> str:
     """A content hash of a recipe: file names relative to the repo, contents, extras."""
     digest = hashlib.sha256()
     for path in sorted(paths):
-        digest.update(str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode())
+        digest.update(
+            str(path.relative_to(REPO) if path.is_relative_to(REPO) else path.name).encode()
+        )
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")

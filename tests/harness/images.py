@@ -32,7 +32,7 @@ from common import IMAGES, LABEL, PUSH_REGISTRY, SAMPLE_APP, docker, exists, has
 SUITE = "bookworm"
 MMDEBSTRAP_OPTS = [
     "--variant=apt",
-    "--aptopt=Acquire::Languages \"none\"",
+    '--aptopt=Acquire::Languages "none"',
     "--dpkgopt=path-exclude=/usr/share/man/*",
     "--dpkgopt=path-exclude=/usr/share/doc/*",
     "--dpkgopt=path-include=/usr/share/doc/*/copyright",
@@ -79,7 +79,16 @@ def built_with(ref: str, recipe: str) -> bool:
 
 
 def docker_build(ref: str, context: Path, recipe: str, build_args: dict[str, str]) -> None:
-    args = ["build", "-q", "-t", ref, "--label", f"{LABEL}=1", "--label", f"{LABEL}.recipe={recipe}"]
+    args = [
+        "build",
+        "-q",
+        "-t",
+        ref,
+        "--label",
+        f"{LABEL}=1",
+        "--label",
+        f"{LABEL}.recipe={recipe}",
+    ]
     for key, value in build_args.items():
         args += ["--build-arg", f"{key}={value}"]
     log(f"building {ref}")
@@ -116,7 +125,7 @@ def registry_image() -> str:
         if "/" in line
     ]
     files = common.recipe_files(IMAGES / "registry")
-    recipe = hash_files(files + [binary, *libs])
+    recipe = hash_files([*files, binary, *libs])
     ref = f"stickforstats/registry:{recipe}"
     if not exists("image", ref):
         with tempfile.TemporaryDirectory() as tmp:
@@ -171,7 +180,7 @@ def app_images() -> list[str]:
 
 def registry_digest(ref: str) -> str | None:
     """The digest the registry holds for REF (None when it has none)."""
-    host, _, rest = ref.partition("/")
+    _host, _, rest = ref.partition("/")
     name, _, tag = rest.rpartition(":")
     req = urllib.request.Request(
         f"http://127.0.0.1:{common.REGISTRY_PORT}/v2/{name}/manifests/{tag}",
@@ -189,7 +198,11 @@ def push(refs: list[str]) -> None:
     """Pushes each app image unless the registry already holds the same digest."""
     for ref in refs:
         info = common.inspect("image", ref) or {}
-        local = {d.rpartition("@")[2] for d in info.get("RepoDigests", []) if d.startswith(ref.rpartition(":")[0] + "@")}
+        local = {
+            d.rpartition("@")[2]
+            for d in info.get("RepoDigests", [])
+            if d.startswith(ref.rpartition(":")[0] + "@")
+        }
         held = registry_digest(ref)
         if held and held in local:
             continue
@@ -198,7 +211,9 @@ def push(refs: list[str]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", choices=["build", "push"])
     args = parser.parse_args()
     started = time.monotonic()

@@ -24,10 +24,19 @@ import shutil
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import common
-from common import LABEL, NETWORK, REGISTRY_CONTAINER, REGISTRY_PORT, STATE, docker, exists, log, run
+from common import (
+    LABEL,
+    NETWORK,
+    REGISTRY_CONTAINER,
+    REGISTRY_PORT,
+    STATE,
+    docker,
+    exists,
+    log,
+    run,
+)
 
 CREATED = STATE / "created.json"
 SSH_DIR = STATE / "ssh"
@@ -110,7 +119,20 @@ def ssh_keys(names: list[str]) -> None:
     os.chmod(SSH_DIR, 0o700)
     client = SSH_DIR / "id_ed25519"
     if not client.exists():
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "sfs-sandbox-controller", "-f", str(client)])
+        run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "sfs-sandbox-controller",
+                "-f",
+                str(client),
+            ]
+        )
     lines = []
     for i, name in enumerate(names, start=1):
         hostdir = SSH_DIR / "hostkeys" / name
@@ -124,7 +146,11 @@ def ssh_keys(names: list[str]) -> None:
 
 
 def target_ready(name: str) -> bool:
-    proc = run(["docker", "exec", name, "docker", "info", "--format", "{{.ServerVersion}}"], check=False, capture=True)
+    proc = run(
+        ["docker", "exec", name, "docker", "info", "--format", "{{.ServerVersion}}"],
+        check=False,
+        capture=True,
+    )
     return proc.returncode == 0
 
 
@@ -149,7 +175,18 @@ def ensure_sandbox(count: int) -> list[str]:
             "stickforstats/target:latest",
         )  # fmt: skip
         record("containers", name)
-        run(["docker", "exec", "-i", name, "sh", "-c", "cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys"], input=pub)
+        run(
+            [
+                "docker",
+                "exec",
+                "-i",
+                name,
+                "sh",
+                "-c",
+                "cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
+            ],
+            input=pub,
+        )
         log(f"target {name} started: ssh 127.0.0.1:{2200 + i}, http 127.0.0.1:{8080 + i}")
     for name in names:
         wait_for(f"the Docker engine in {name}", lambda n=name: target_ready(n), 60)
@@ -171,7 +208,9 @@ def down() -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", choices=["up", "down"])
     parser.add_argument("--sandbox", type=int, default=0, help="number of SSH targets to start")
     args = parser.parse_args()

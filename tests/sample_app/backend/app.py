@@ -84,7 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         host = (self.headers.get("Host") or "").split(":")[0]
         return "*" in allowed or host in allowed
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         if not self._host_allowed():
             self._send(400, {"error": "DisallowedHost"})
             return
@@ -113,7 +113,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"error": "not found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if urlparse(self.path).path != "/api/v1/items/":
             self._send(404, {"error": "not found"})
             return

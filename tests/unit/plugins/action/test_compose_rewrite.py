@@ -13,7 +13,6 @@ from unittest.mock import MagicMock
 import pytest
 import yaml
 from ansible.errors import AnsibleFileNotFound
-
 from ansible_collections.stickforstats.deploy.plugins.action.compose_rewrite import ActionModule
 
 COLLECTIONS_ROOT = Path(__file__).resolve().parents[4] / "collections"
@@ -104,7 +103,7 @@ def test_delegates_to_copy_with_rewritten_content(tmp_path: Path, compose_file: 
         {"name": "backend", "image": f"{BACKEND}:c0ffee1"},
         {"name": "worker", "image": f"{BACKEND}:c0ffee1"},
     ]
-    name, = harness.action._shared_loader_obj.action_loader.get.call_args.args
+    (name,) = harness.action._shared_loader_obj.action_loader.get.call_args.args
     kwargs = harness.action._shared_loader_obj.action_loader.get.call_args.kwargs
     assert name == "ansible.builtin.copy"
     assert kwargs["task"] is harness.new_task
@@ -185,7 +184,10 @@ def test_non_utf8_source_fails(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        ({"src": "docker-compose.prod.yml", "images": {}}, "missing required arguments: dest, version"),
+        (
+            {"src": "docker-compose.prod.yml", "images": {}},
+            "missing required arguments: dest, version",
+        ),
         (_args(images="backend"), "images"),
         (_args(backup="maybe"), "backup"),
     ],
@@ -279,6 +281,6 @@ def test_playbook_run_is_idempotent_and_supports_check_diff(tmp_path: Path) -> N
     assert f"+    image: {BACKEND}:c0ffee2" in check.stdout
     assert dest.read_text() == written, "check mode writes nothing"
 
-    failed = _playbook(tmp_path, "-e", "version=bad tag")
+    failed = _playbook(tmp_path, "-e", '{"version": "bad tag"}')
     assert failed.returncode != 0
     assert "version 'bad tag' is not a valid image tag" in failed.stdout

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
-
 from ansible_collections.stickforstats.deploy.plugins.filter.image import (
     FilterModule,
     image_parse,
@@ -73,7 +72,11 @@ def test_image_parse(value: str, expected: dict[str, str | None]) -> None:
 @pytest.mark.parametrize(
     ("value", "tag", "expected"),
     [
-        ("registry:5000/stickforstats/backend", "abc1234", "registry:5000/stickforstats/backend:abc1234"),
+        (
+            "registry:5000/stickforstats/backend",
+            "abc1234",
+            "registry:5000/stickforstats/backend:abc1234",
+        ),
         ("nginx:1.25", "1.26", "nginx:1.26"),
         (f"nginx:1.25@{SHA}", "1.26", f"nginx:1.26@{SHA}"),
         ("nginx:1.25", None, "nginx"),
@@ -97,7 +100,10 @@ def test_image_with_digest(value: str, digest: str | None, expected: str) -> Non
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (f"registry:5000/stickforstats/backend:abc1234@{SHA}", "registry:5000/stickforstats/backend"),
+        (
+            f"registry:5000/stickforstats/backend:abc1234@{SHA}",
+            "registry:5000/stickforstats/backend",
+        ),
         ("nginx:1.25", "nginx"),
         ("127.0.0.1:5000/x", "127.0.0.1:5000/x"),
     ],
@@ -115,9 +121,15 @@ def test_image_repository(value: str, expected: str) -> None:
         (lambda: image_parse(None), "expected an image reference string"),
         (lambda: image_repository("a b"), "image_repository: invalid image reference 'a b'"),
         (lambda: image_with_tag("foo::bar", "x"), "invalid image reference 'foo::bar'"),
-        (lambda: image_with_tag("nginx", "bad tag"), "image_with_tag: invalid image reference 'nginx:bad tag'"),
+        (
+            lambda: image_with_tag("nginx", "bad tag"),
+            "image_with_tag: invalid image reference 'nginx:bad tag'",
+        ),
         (lambda: image_with_tag("nginx", "x" * 129), "129 characters"),
-        (lambda: image_with_digest("nginx", "sha256:abc"), "invalid image reference 'nginx@sha256:abc'"),
+        (
+            lambda: image_with_digest("nginx", "sha256:abc"),
+            "invalid image reference 'nginx@sha256:abc'",
+        ),
     ],
 )
 def test_errors(call: object, fragment: str) -> None:
@@ -146,7 +158,18 @@ def test_filters_load_in_ansible(tmp_path: Path) -> None:
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
     }
     completed = subprocess.run(
-        [str(ansible), "localhost", "-i", "localhost,", "-c", "local", "-m", "debug", "-a", f"msg={expression}"],
+        [
+            str(ansible),
+            "localhost",
+            "-i",
+            "localhost,",
+            "-c",
+            "local",
+            "-m",
+            "debug",
+            "-a",
+            f"msg={expression}",
+        ],
         capture_output=True,
         text=True,
         env=env,

@@ -7,9 +7,6 @@ import textwrap
 
 import pytest
 import yaml
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewrite import (
     ComposeRewrite,
     ComposeRewriteError,
@@ -17,6 +14,8 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewr
     rewrite_compose,
     rewrite_compose_text,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 REGISTRY = "registry:5000/stickforstats"
 VERSION = "c0ffee1"
@@ -343,7 +342,16 @@ def test_plain_scalars_are_written_back_verbatim(written: str) -> None:
 
 @pytest.mark.parametrize(
     ("written", "dumped"),
-    [("true", "true"), ("False", "false"), ("5", "5"), ("-0", "0"), ("+1", "1"), ("null", ""), ("~", ""), ("", "")],
+    [
+        ("true", "true"),
+        ("False", "false"),
+        ("5", "5"),
+        ("-0", "0"),
+        ("+1", "1"),
+        ("null", ""),
+        ("~", ""),
+        ("", ""),
+    ],
 )
 def test_typed_scalars(written: str, dumped: str) -> None:
     text = f"services:\n  app:\n    build: .\n    x: {written}\n"
@@ -437,7 +445,10 @@ def test_build_inherited_through_a_merge_key_is_written_out() -> None:
 def test_pull_policy_build_is_dropped() -> None:
     text = "services:\n  app:\n    build: .\n    pull_policy: build\n  db:\n    image: pg\n    pull_policy: always\n"
     out = rewrite_compose(text, {"app": BACKEND}, VERSION).text
-    assert out == f"services:\n  app:\n    image: {BACKEND}:{VERSION}\n  db:\n    image: pg\n    pull_policy: always\n"
+    assert (
+        out
+        == f"services:\n  app:\n    image: {BACKEND}:{VERSION}\n  db:\n    image: pg\n    pull_policy: always\n"
+    )
 
 
 @settings(max_examples=200, deadline=None)
@@ -514,8 +525,10 @@ ERRORS = [
         VERSION,
         None,
         [
-            "image repository for service 'app' is invalid: invalid image reference "
-            "'Registry:5000/StickForStats/backend'"
+            (
+                "image repository for service 'app' is invalid: invalid image reference "
+                "'Registry:5000/StickForStats/backend'"
+            )
         ],
         id="bad-repository",
     ),
@@ -524,7 +537,9 @@ ERRORS = [
         {"app": f"{BACKEND}:latest"},
         VERSION,
         None,
-        [f"image repository for service 'app' must not include a tag or digest: '{BACKEND}:latest'"],
+        [
+            f"image repository for service 'app' must not include a tag or digest: '{BACKEND}:latest'"
+        ],
         id="repository-with-tag",
     ),
     pytest.param(
@@ -591,9 +606,7 @@ ERRORS = [
         ["top level of the compose file must be a mapping, but it is a list"],
         id="top-level-list",
     ),
-    pytest.param(
-        "", {}, VERSION, None, ["must be a mapping, but it is empty"], id="empty-file"
-    ),
+    pytest.param("", {}, VERSION, None, ["must be a mapping, but it is empty"], id="empty-file"),
     pytest.param(
         "volumes:\n  data:\n",
         {},
@@ -635,7 +648,7 @@ def test_errors(
     with pytest.raises(ComposeRewriteError) as excinfo:
         rewrite_compose(text, images, version, digests)
     assert len(excinfo.value.errors) == len(fragments), excinfo.value.errors
-    for fragment, error in zip(fragments, excinfo.value.errors):
+    for fragment, error in zip(fragments, excinfo.value.errors, strict=False):
         assert fragment in error
         assert fragment in str(excinfo.value)
     assert isinstance(excinfo.value, ValueError)
@@ -652,11 +665,15 @@ def test_all_errors_are_reported_together() -> None:
         rewrite_compose(COMPOSE, images, "not a tag", {"frontend": SHA})
     errors = excinfo.value.errors
     assert errors == (
-        "version 'not a tag' is not a valid image tag: tag 'not a tag' is not valid "
-        "(it must start with a letter, digit or underscore, followed by letters, digits, "
-        "'_', '.' or '-')",
-        "image repository for service 'worker' is invalid: invalid image reference "
-        "'Bad/Repository': repository path 'Repository' must be lower case",
+        (
+            "version 'not a tag' is not a valid image tag: tag 'not a tag' is not valid "
+            "(it must start with a letter, digit or underscore, followed by letters, digits, "
+            "'_', '.' or '-')"
+        ),
+        (
+            "image repository for service 'worker' is invalid: invalid image reference "
+            "'Bad/Repository': repository path 'Repository' must be lower case"
+        ),
         "digest given for service 'frontend', which has no image mapping",
         "service 'celery' has an image mapping but is not in the compose file",
         "service 'beat' has build: but no image mapping",

@@ -5,15 +5,14 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
-
 from ansible_collections.stickforstats.deploy.plugins.module_utils._image_reference import (
     ImageReference,
     ImageReferenceError,
     validate_digest,
     validate_tag,
 )
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 SHA = "sha256:" + "0123456789abcdef" * 4
 SHA512 = "sha512:" + "f" * 128
@@ -69,7 +68,15 @@ VALID = [
     ),
     ("localhost/foo", "localhost", "foo", None, None, "localhost/foo", "localhost/foo:latest"),
     # 'localhost' alone is an image name, and ':5000' its tag, as for Docker.
-    ("localhost:5000", None, "localhost", "5000", None, "localhost", "docker.io/library/localhost:5000"),
+    (
+        "localhost:5000",
+        None,
+        "localhost",
+        "5000",
+        None,
+        "localhost",
+        "docker.io/library/localhost:5000",
+    ),
     (
         "localhost:5000/a/b/c:tag",
         "localhost:5000",
@@ -115,7 +122,15 @@ VALID = [
         "nginx",
         f"docker.io/library/nginx@{SHA512}",
     ),
-    ("[::1]:5000/foo:bar", "[::1]:5000", "foo", "bar", None, "[::1]:5000/foo", "[::1]:5000/foo:bar"),
+    (
+        "[::1]:5000/foo:bar",
+        "[::1]:5000",
+        "foo",
+        "bar",
+        None,
+        "[::1]:5000/foo",
+        "[::1]:5000/foo:bar",
+    ),
     (
         "Registry.Example.COM/a__b/c---d/e.f_g:_T.a-g",
         "Registry.Example.COM",
@@ -275,10 +290,7 @@ def test_validate_helpers() -> None:
 # Property tests
 # ---------------------------------------------------------------------------
 
-_ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
-_path_components = st.from_regex(
-    r"\A[a-z0-9]{1,6}(?:(?:[._]|__|-{1,3})[a-z0-9]{1,6}){0,2}\Z"
-)
+_path_components = st.from_regex(r"\A[a-z0-9]{1,6}(?:(?:[._]|__|-{1,3})[a-z0-9]{1,6}){0,2}\Z")
 _paths = st.lists(_path_components, min_size=1, max_size=4).map("/".join)
 _domain_components = st.from_regex(r"\A[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,8}[a-zA-Z0-9])?\Z")
 _ports = st.integers(min_value=1, max_value=65535).map(str)

@@ -25,7 +25,7 @@ on ``docker.io``, and a single-component path there implicitly lives under
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 __all__ = [
     "DEFAULT_REGISTRY",
@@ -166,17 +166,16 @@ class ImageReference:
     """Repository path inside the registry, e.g. ``stickforstats/backend``."""
     tag: str | None = None
     digest: str | None = None
-    _text: str = field(default="", init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        text = _join(self.registry, self.path, self.tag, self.digest)
         reason = self._check()
         if reason is not None:
-            raise ImageReferenceError(text, reason)
-        object.__setattr__(self, "_text", text)
+            raise ImageReferenceError(self.format(), reason)
 
     def _check(self) -> str | None:
-        if not isinstance(self.path, str) or not self.path:
+        if not isinstance(self.path, str):
+            return f"repository path must be a string, not {type(self.path).__name__}"
+        if not self.path:
             return "repository path is empty"
         if self.registry is not None:
             if not isinstance(self.registry, str) or not _DOMAIN_RE.fullmatch(self.registry):
@@ -254,10 +253,10 @@ class ImageReference:
 
     def format(self) -> str:
         """Return the reference as text, exactly as it was parsed or built."""
-        return self._text
+        return _join(self.registry, self.path, self.tag, self.digest)
 
     def __str__(self) -> str:
-        return self._text
+        return self.format()
 
     @property
     def repository(self) -> str:
