@@ -1,14 +1,18 @@
 """The test network, the local registry and the sandbox target hosts.
 
-  python3 tests/harness/targets.py up [--sandbox N]   network + registry (+ N SSH targets)
-  python3 tests/harness/targets.py down                removes what `up` created
+  python3 tests/harness/targets.py up [--targets N] [--session S]   network + registry (+ N SSH targets)
+  python3 tests/harness/targets.py down [--session S]                 removes what `up` created
+
+Two sessions can coexist: `sandbox` (make sandbox: targets sfs-sandbox-N,
+SSH on 127.0.0.1:2200+N, HTTP on 8080+N, keys in .state/ssh) and `test`
+(the test suite: sfs-test-N, ports 2300+N and 8180+N, keys in .state/ssh-test).
 
 Targets are containers that run their own Docker engine and sshd: not
 privileged by default (it fails on these machines), with the capabilities
 and mounts that work (docker-targets.md); SFS_PRIVILEGED=true switches to
 --privileged where that works. Each sandbox target gets host keys made here,
 so that the controller pins them in .state/ssh/known_hosts, and listens on
-127.0.0.1: SSH on 2200+i, the app's HTTP front door on 8080+i.
+127.0.0.1 (SSH and the app's HTTP front door, ports by session).
 
 `up` records what it created in .state/created.json; `down` removes exactly
 that (containers with their anonymous volumes, the network), never what was
@@ -38,9 +42,20 @@ from common import (
     run,
 )
 
-CREATED = STATE / "created.json"
+SESSIONS = {
+    "sandbox": {"prefix": "sfs-sandbox-", "ssh": 2200, "http": 8080, "keys": "ssh"},
+    "test": {"prefix": "sfs-test-", "ssh": 2300, "http": 8180, "keys": "ssh-test"},
+}
+SESSION = SESSIONS["sandbox"]
+CREATED = STATE / "created-sandbox.json"
 SSH_DIR = STATE / "ssh"
-SANDBOX_PREFIX = os.environ.get("SFS_SANDBOX_PREFIX", "sfs-sandbox-")
+
+
+def use_session(name: str) -> None:
+    global SESSION, CREATED, SSH_DIR
+    SESSION = SESSIONS[name]
+    CREATED = STATE / f"created-{name}.json"
+    SSH_DIR = STATE / SESSION["keys"]
 PRIVILEGED = os.environ.get("SFS_PRIVILEGED", "false").lower() in ("1", "true", "yes")
 
 
@@ -141,7 +156,7 @@ def ssh_keys(names: list[str]) -> None:
             hostdir.mkdir(parents=True, exist_ok=True)
             run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)])
         pub = (hostdir / "ssh_host_ed25519_key.pub").read_text().split()
-        lines.append(f"[127.0.0.1]:{2200 + i} {pub[0]} {pub[1]}")
+        lines.append(f"[127.0.0.1]:{SESSION['ssh'] + i} {pub[0]} {pub[1]}")
     (SSH_DIR / "known_hosts").write_text("\n".join(lines) + "\n")
 
 
@@ -155,7 +170,7 @@ def target_ready(name: str) -> bool:
 
 
 def ensure_sandbox(count: int) -> list[str]:
-    names = [f"{SANDBOX_PREFIX}{i}" for i in range(1, count + 1)]
+    names = [f"{SESSION['prefix']}{i}" for i in range(1, count + 1)]
     ssh_keys(names)
     pub = (SSH_DIR / "id_ed25519.pub").read_text()
     for i, name in enumerate(names, start=1):
@@ -168,7 +183,7 @@ def ensure_sandbox(count: int) -> list[str]:
             "run", "-d", "--name", name, "--hostname", name, "--label", f"{LABEL}=1",
             *target_run_options(),
             "--network", NETWORK,
-            "-p", f"127.0.0.1:{2200 + i}:22", "-p", f"127.0.0.1:{8080 + i}:80",
+            "-p", f"127.0.0.1:{SESSION['ssh'] + i}:22", "-p", f"127.0.0.1:{SESSION['http'] + i}:80",
             "-v", "/var/lib/docker",
             "-v", f"{hostdir / 'ssh_host_ed25519_key'}:/etc/ssh/ssh_host_ed25519_key:ro",
             "-v", f"{hostdir / 'ssh_host_ed25519_key.pub'}:/etc/ssh/ssh_host_ed25519_key.pub:ro",
@@ -187,7 +202,7 @@ def ensure_sandbox(count: int) -> list[str]:
             ],
             input=pub,
         )
-        log(f"target {name} started: ssh 127.0.0.1:{2200 + i}, http 127.0.0.1:{8080 + i}")
+        log(f"target {name} started: ssh 127.0.0.1:{SESSION['ssh'] + i}, http 127.0.0.1:{SESSION['http'] + i}")
     for name in names:
         wait_for(f"the Docker engine in {name}", lambda n=name: target_ready(n), 60)
     return names
@@ -212,15 +227,17 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("action", choices=["up", "down"])
-    parser.add_argument("--sandbox", type=int, default=0, help="number of SSH targets to start")
+    parser.add_argument("--targets", type=int, default=0, help="number of SSH targets to start")
+    parser.add_argument("--session", choices=sorted(SESSIONS), default="sandbox")
     args = parser.parse_args()
+    use_session(args.session)
     if args.action == "down":
         down()
         return 0
     ensure_network()
     ensure_registry()
-    if args.sandbox:
-        ensure_sandbox(args.sandbox)
+    if args.targets:
+        ensure_sandbox(args.targets)
     return 0
 
 

@@ -1,0 +1,35 @@
+# Two commands do everything on a fresh Debian 12 machine (as root):
+#   make sandbox   set up, start two SSH targets, deploy the sample app to them
+#   make test      set up, lint, unit tests, every Molecule scenario and integration test
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+VERSION ?= c0ffee1
+VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
+
+.PHONY: setup sandbox sandbox-down lint unit test clean
+
+setup:
+	bash tests/harness/setup.sh
+
+sandbox: setup
+	$(PY) tests/harness/targets.py up --session sandbox --targets 2
+	$(PY) tests/harness/images.py push
+	$(BIN)/ansible-playbook deploy.yml -i inventories/sandbox -e app_version=$(VERSION) \
+	  --vault-password-file $(VAULT_PASSWORD_FILE)
+	@echo "sandbox: the app answers on http://127.0.0.1:8081/ and http://127.0.0.1:8082/"
+
+sandbox-down:
+	$(PY) tests/harness/targets.py down --session sandbox
+
+lint:
+	$(BIN)/yamllint -s .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
+
+unit:
+	$(PY) -m pytest tests/unit
+
+test: setup lint
+	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests

@@ -1,0 +1,98 @@
+"""Session fixtures for tests that need Docker: engine, images, registry, targets.
+
+Tests marked `docker` get a Docker engine (started if none answers), every
+harness image (cached), the network and the local registry with the sample
+app pushed, and, through `ssh_target`, a target host reached over real SSH
+with a pinned host key. What the session created is removed at its end,
+volumes included.
+
+Under CI (CI=true) a Docker engine that cannot be had is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HARNESS = REPO / "tests" / "harness"
+PY = sys.executable
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _run(*args: str, timeout: int = 1800) -> None:
+    proc = subprocess.run(args, cwd=REPO, text=True, capture_output=True, timeout=timeout, check=False)
+    sys.stderr.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+
+
+def _volumes() -> set[str]:
+    out = subprocess.run(
+        ["docker", "volume", "ls", "-q"], capture_output=True, text=True, check=False
+    ).stdout
+    return set(out.split())
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    proc = subprocess.run(
+        ["bash", str(HARNESS / "engine.sh")], capture_output=True, text=True, check=False
+    )
+    sys.stderr.write(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        reason = f"no Docker engine could be started:\n{proc.stderr[-2000:]}"
+        if IN_CI:
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def harness(docker_engine) -> None:
+    """Images built, network and registry up, sample app pushed; torn down at the end."""
+    before = _volumes()
+    try:
+        _run(PY, str(HARNESS / "images.py"), "build")
+        _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test")
+        _run(PY, str(HARNESS / "images.py"), "push")
+        yield
+    finally:
+        _run(PY, str(HARNESS / "targets.py"), "down", "--session", "test")
+        leftover = _volumes() - before
+        dangling = set(
+            subprocess.run(
+                ["docker", "volume", "ls", "-q", "--filter", "dangling=true"],
+                capture_output=True, text=True, check=False,
+            ).stdout.split()
+        )  # fmt: skip
+        for volume in sorted(leftover & dangling):
+            subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)
+
+
+@pytest.fixture(scope="session")
+def ssh_target(harness, tmp_path_factory) -> dict:
+    """One target host over SSH, and an inventory for it with the sandbox's group_vars."""
+    _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test", "--targets", "1")
+    inv = tmp_path_factory.mktemp("inventory")
+    keys = REPO / ".state" / "ssh-test"
+    hosts = {
+        "stickforstats_servers": {
+            "hosts": {"test-1": {"ansible_port": 2301}},
+            "vars": {
+                "ansible_host": "127.0.0.1",
+                "ansible_user": "root",
+                "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
+                "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
+                " -o StrictHostKeyChecking=yes",
+                "stickforstats_app_dir": str(REPO / "tests" / "sample_app"),
+            },
+        }
+    }
+    (inv / "hosts.yml").write_text(json.dumps(hosts))
+    (inv / "group_vars").symlink_to(REPO / "inventories" / "sandbox" / "group_vars")
+    return {"inventory": str(inv), "container": "sfs-test-1", "http": 8181}
