@@ -26,7 +26,9 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def _run(*args: str, timeout: int = 1800) -> None:
-    proc = subprocess.run(args, cwd=REPO, text=True, capture_output=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        args, cwd=REPO, text=True, capture_output=True, timeout=timeout, check=False
+    )
     sys.stderr.write(proc.stdout + proc.stderr)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")

@@ -56,6 +56,8 @@ def use_session(name: str) -> None:
     SESSION = SESSIONS[name]
     CREATED = STATE / f"created-{name}.json"
     SSH_DIR = STATE / SESSION["keys"]
+
+
 PRIVILEGED = os.environ.get("SFS_PRIVILEGED", "false").lower() in ("1", "true", "yes")
 
 
@@ -202,7 +204,9 @@ def ensure_sandbox(count: int) -> list[str]:
             ],
             input=pub,
         )
-        log(f"target {name} started: ssh 127.0.0.1:{SESSION['ssh'] + i}, http 127.0.0.1:{SESSION['http'] + i}")
+        log(
+            f"target {name} started: ssh 127.0.0.1:{SESSION['ssh'] + i}, http 127.0.0.1:{SESSION['http'] + i}"
+        )
     for name in names:
         wait_for(f"the Docker engine in {name}", lambda n=name: target_ready(n), 60)
     return names

@@ -16,7 +16,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def installed_collections() -> dict[str, str]:
-    galaxy = shutil.which("ansible-galaxy", path=str(Path(sys.executable).parent)) or "ansible-galaxy"
+    galaxy = (
+        shutil.which("ansible-galaxy", path=str(Path(sys.executable).parent)) or "ansible-galaxy"
+    )
     out = subprocess.run(
         [galaxy, "collection", "list", "--format", "json"],
         cwd=REPO, capture_output=True, text=True, check=True,
@@ -46,11 +48,21 @@ def test_this_repos_collection_is_found_from_the_repo_root() -> None:
 
 
 def test_every_collection_module_used_in_roles_and_playbooks_is_required() -> None:
-    required = {c["name"] for c in yaml.safe_load((REPO / "requirements.yml").read_text())["collections"]}
+    required = {
+        c["name"] for c in yaml.safe_load((REPO / "requirements.yml").read_text())["collections"]
+    }
     used = set()
-    for path in [*REPO.glob("roles/**/*.yml"), *REPO.glob("playbooks/**/*.yml"), *REPO.glob("*.yml")]:
+    for path in [
+        *REPO.glob("roles/**/*.yml"),
+        *REPO.glob("playbooks/**/*.yml"),
+        *REPO.glob("*.yml"),
+    ]:
         for word in path.read_text().split():
             parts = word.rstrip(":").split(".")
-            if len(parts) == 3 and parts[0] in {"community", "ansible"} and parts[1] not in {"builtin"}:
+            if (
+                len(parts) == 3
+                and parts[0] in {"community", "ansible"}
+                and parts[1] not in {"builtin"}
+            ):
                 used.add(".".join(parts[:2]))
     assert used <= required, f"used but not in requirements.yml: {sorted(used - required)}"
