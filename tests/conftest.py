@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# ansible_collections.stickforstats.deploy importable in plain pytest runs
+if str(REPO / "collections") not in sys.path:
+    sys.path.insert(0, str(REPO / "collections"))
 HARNESS = REPO / "tests" / "harness"
 PY = sys.executable
 IN_CI = os.environ.get("CI", "").lower() == "true"

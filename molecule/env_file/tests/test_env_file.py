@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -27,7 +28,7 @@ def compose_environment(host, env_file: str) -> dict:
     """The environment Compose gives a service whose env_file is ENV_FILE."""
     compose = json.dumps({"services": {"probe": {"image": "scratch", "env_file": env_file}}})
     out = host.check_output(
-        f"echo {json.dumps(compose)!r} | docker compose --project-directory {DIR} "
+        f"echo {shlex.quote(compose)} | docker compose --project-directory {DIR} "
         "-p envprobe -f - config --format json --no-interpolate"
     )
     return json.loads(out)["services"]["probe"]["environment"]

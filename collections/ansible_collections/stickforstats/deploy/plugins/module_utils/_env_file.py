@@ -1,11 +1,14 @@
 """Env files that Docker Compose reads back exactly as written.
 
 Compose v2 parses `KEY=VALUE` lines (compose-go's dotenv):
-  - single quotes: the value is literal: no escapes, no `${VAR}` expansion;
-  - double quotes: `\\\\`, `\\"` and `\\$` are escapes, `${VAR}` is expanded;
+  - single quotes: the value is literal (no escapes, no `${VAR}` expansion),
+    except that a backslash before the closing quote hides that quote;
+  - double quotes: backslash, double quote and dollar are escaped with a
+    backslash, and `${VAR}` is expanded;
   - unquoted: trailing ` # comment` is cut, spaces trimmed, `${VAR}` expanded.
-So a value is written in single quotes unless it contains one; then in
-double quotes with backslash, double quote and dollar escaped. A newline,
+So a value is written in single quotes unless it contains one or ends with a
+backslash; then in double quotes with backslash, double quote and dollar
+escaped. Both forms were checked against Compose 2.26 (tests/integration). A newline,
 carriage return or NUL cannot be written safely and is refused.
 
 Messages name keys, never values: the values are secrets.
@@ -38,7 +41,7 @@ def quote(value: Any, key: str = "?") -> str:
             f"env key {key!r}: the value contains a newline, carriage return or NUL,"
             " which an env file cannot hold"
         )
-    if "'" not in text:
+    if "'" not in text and not text.endswith("\\"):
         return f"'{text}'"
     escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
     return f'"{escaped}"'
