@@ -85,19 +85,17 @@ def ssh_target(harness, tmp_path_factory) -> dict:
     _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test", "--targets", "1")
     inv = tmp_path_factory.mktemp("inventory")
     keys = REPO / ".state" / "ssh-test"
-    hosts = {
-        "stickforstats_servers": {
-            "hosts": {"test-1": {"ansible_port": 2301}},
-            "vars": {
-                "ansible_host": "127.0.0.1",
-                "ansible_user": "root",
-                "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
-                "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
-                " -o StrictHostKeyChecking=yes",
-                "stickforstats_app_dir": str(REPO / "tests" / "sample_app"),
-            },
-        }
+    # host vars: they win over the sandbox's group_vars/all
+    host = {
+        "ansible_host": "127.0.0.1",
+        "ansible_port": 2301,
+        "ansible_user": "root",
+        "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
+        "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
+        " -o StrictHostKeyChecking=yes",
+        "stickforstats_app_dir": str(REPO / "tests" / "sample_app"),
     }
+    hosts = {"stickforstats_servers": {"hosts": {"test-1": host}}}
     (inv / "hosts.yml").write_text(json.dumps(hosts))
     (inv / "group_vars").symlink_to(REPO / "inventories" / "sandbox" / "group_vars")
     return {"inventory": str(inv), "container": "sfs-test-1", "http": 8181}
