@@ -95,6 +95,23 @@ def docker_build(ref: str, context: Path, recipe: str, build_args: dict[str, str
     docker(*args, str(context))
 
 
+def context_image(
+    name: str, recipe: str, copies: dict[Path, str], build_args: dict[str, str]
+) -> str:
+    """stickforstats/NAME:RECIPE built from a context of COPIES (source -> path in the
+    context), unless it exists; tagged :latest as well."""
+    ref = f"stickforstats/{name}:{recipe}"
+    if not exists("image", ref):
+        with tempfile.TemporaryDirectory() as tmp:
+            for source, dest in copies.items():
+                target = Path(tmp) / dest
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, target)  # follows symlinks: the real file lands there
+            docker_build(ref, Path(tmp), recipe, build_args)
+    docker("tag", ref, f"stickforstats/{name}:latest")
+    return ref
+
+
 def target_image() -> str:
     base = rootfs_image("target")
     compose = Path(
@@ -102,16 +119,8 @@ def target_image() -> str:
     )
     files = [p for p in common.recipe_files(IMAGES / "target") if p.name != "packages.txt"]
     recipe = hash_files(files, base, compose.name, str(compose.stat().st_size))
-    ref = f"stickforstats/target:{recipe}"
-    if not exists("image", ref):
-        with tempfile.TemporaryDirectory() as tmp:
-            ctx = Path(tmp)
-            for f in files:
-                shutil.copy2(f, ctx / f.name)
-            shutil.copy2(compose, ctx / "docker-compose")
-            docker_build(ref, ctx, recipe, {"BASE": base})
-    docker("tag", ref, "stickforstats/target:latest")
-    return ref
+    copies = {f: f.name for f in files} | {compose: "docker-compose"}
+    return context_image("target", recipe, copies, {"BASE": base})
 
 
 def registry_image() -> str:
@@ -126,24 +135,8 @@ def registry_image() -> str:
     ]
     files = common.recipe_files(IMAGES / "registry")
     recipe = hash_files([*files, binary, *libs])
-    ref = f"stickforstats/registry:{recipe}"
-    if not exists("image", ref):
-        with tempfile.TemporaryDirectory() as tmp:
-            ctx = Path(tmp)
-            for f in files:
-                shutil.copy2(f, ctx / f.name)
-            for item in [binary, *libs]:
-                dest = ctx / "rootfs" / str(item.resolve() if item != binary else item).lstrip("/")
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(item, dest)
-                if item.is_symlink() or item.resolve() != item:
-                    link = ctx / "rootfs" / str(item).lstrip("/")
-                    link.parent.mkdir(parents=True, exist_ok=True)
-                    if not link.exists():
-                        link.symlink_to(item.resolve())
-            docker_build(ref, ctx, recipe, {})
-    docker("tag", ref, "stickforstats/registry:latest")
-    return ref
+    copies = {f: f.name for f in files} | {p: f"rootfs{p}" for p in [binary, *libs]}
+    return context_image("registry", recipe, copies, {})
 
 
 def versions() -> list[dict]:

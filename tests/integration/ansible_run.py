@@ -11,7 +11,9 @@ BIN = Path(sys.executable).parent
 VAULT_PASSWORD_FILE = REPO / "tests" / "vault" / "test-only-password.txt"
 
 
-def playbook(inventory: str, path: str, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def playbook(
+    inventory: str, path: str, *args: str, timeout: int = 900
+) -> subprocess.CompletedProcess:
     """ansible-playbook PATH against INVENTORY with the test vault; output captured."""
     return subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", inventory, "--vault-password-file",

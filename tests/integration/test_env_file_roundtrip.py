@@ -21,7 +21,9 @@ UNSAFE = "\n\r\0"
 values = st.text(
     alphabet=st.characters(blacklist_characters=UNSAFE, blacklist_categories=("Cs",)), max_size=40
 )
-tricky = st.sampled_from(["'", '"', "\\", "$", "#", " ", "${A}", "$$", "=", "\t", "ü", "\\'", "'\\"])
+tricky = st.sampled_from(
+    ["'", '"', "\\", "$", "#", " ", "${A}", "$$", "=", "\t", "ü", "\\'", "'\\"]
+)
 pieces = st.lists(st.one_of(values, tricky), max_size=8).map("".join)
 
 
@@ -50,7 +52,9 @@ def compose_reads(binary: Path, workdir: Path, entries: dict[str, str]) -> dict[
     return {k: (v or "").replace("$$", "$") for k, v in env.items()}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(pieces, min_size=1, max_size=12))
 def test_compose_reads_back_every_value(compose_binary, tmp_path_factory, generated):
     entries = {f"K{i}": v for i, v in enumerate(generated)}

@@ -7,7 +7,13 @@ import json
 import yaml
 
 DIR = "/opt/sfs-compose-test/release"
-BUILT = {"backend": "backend", "asgi": "backend", "worker": "backend", "beat": "backend", "frontend": "frontend"}
+BUILT = {
+    "backend": "backend",
+    "asgi": "backend",
+    "worker": "backend",
+    "beat": "backend",
+    "frontend": "frontend",
+}
 
 
 def config(host) -> dict:
@@ -37,8 +43,19 @@ def test_everything_else_is_kept(host):
     assert raw["services"]["db"]["environment"]["POSTGRES_PASSWORD"] == "${DB_PASSWORD}"
     assert raw["services"]["db"]["container_name"] == "stickforstats_db"
     assert raw["services"]["backend"]["env_file"] == ".env.prod"
-    assert "./docker/nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in raw["services"]["nginx"]["volumes"]
-    assert list(raw["services"]) == ["db", "redis", "backend", "asgi", "worker", "beat", "frontend", "nginx"]
+    assert (
+        "./docker/nginx/nginx.conf:/etc/nginx/nginx.conf:ro" in raw["services"]["nginx"]["volumes"]
+    )
+    assert list(raw["services"]) == [
+        "db",
+        "redis",
+        "backend",
+        "asgi",
+        "worker",
+        "beat",
+        "frontend",
+        "nginx",
+    ]
     assert set(raw["volumes"]) == {"postgres_data", "redis_data"}
 
 

@@ -56,7 +56,10 @@ def test_render_keeps_order_and_has_a_header():
 
 def test_problems_lists_every_missing_key_by_name_never_by_value():
     files = [
-        {"name": ".env.prod", "entries": {"SECRET_KEY": "", "DEBUG": "False", "EMAIL": None, "X": "  "}},
+        {
+            "name": ".env.prod",
+            "entries": {"SECRET_KEY": "", "DEBUG": "False", "EMAIL": None, "X": "  "},
+        },
         {"name": ".env", "entries": {"DB_PASSWORD": "hunter2", "REDIS": ""}, "optional": ["REDIS"]},
     ]
     found = problems(files)
@@ -71,7 +74,10 @@ def test_problems_lists_every_missing_key_by_name_never_by_value():
         ({"name": "../up", "entries": {}}, "relative path"),
         ({"name": "", "entries": {}}, "has no name"),
         ({"name": "e", "entries": ["A"]}, "must be a mapping"),
-        ({"name": "e", "entries": {"1BAD": "v", "OK": "v", "A-B": "v"}}, "invalid key names: 1BAD, A-B"),
+        (
+            {"name": "e", "entries": {"1BAD": "v", "OK": "v", "A-B": "v"}},
+            "invalid key names: 1BAD, A-B",
+        ),
         ({"name": "e", "entries": {"MULTI": "line1\nline2s3cret"}}, "newline"),
     ],
 )
