@@ -13,7 +13,7 @@ from ansible.parsing.vault import VaultLib, VaultSecret
 
 REPO = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 SCENARIO = Path(__file__).resolve().parents[1]
-VARS = yaml.safe_load((SCENARIO / "vars.yml").read_text())
+VARS = yaml.safe_load((SCENARIO / "vars" / "hostile.yml").read_text())
 DIR = VARS["env_file_test_dir"]
 
 
