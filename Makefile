@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VERSION ?= c0ffee1
 VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
 
-.PHONY: setup sandbox sandbox-down lint unit test clean
+.PHONY: setup sandbox sandbox-down rollback lint unit test
 
 setup:
 	bash tests/harness/setup.sh
@@ -17,7 +17,14 @@ sandbox: setup
 	$(PY) tests/harness/images.py push
 	$(BIN)/ansible-playbook deploy.yml -i inventories/sandbox -e app_version=$(VERSION) \
 	  --vault-password-file $(VAULT_PASSWORD_FILE)
-	@echo "sandbox: the app answers on http://127.0.0.1:8081/ and http://127.0.0.1:8082/"
+	@for port in 8081 8082; do \
+	  printf 'sandbox: http://127.0.0.1:%s/api/v1/health/ -> ' $$port; \
+	  curl -fsS -H 'Host: localhost' http://127.0.0.1:$$port/api/v1/health/ || echo "no answer"; echo; \
+	done
+
+rollback: setup
+	$(BIN)/ansible-playbook rollback.yml -i inventories/sandbox $(if $(TO),-e rollback_to=$(TO)) \
+	  --vault-password-file $(VAULT_PASSWORD_FILE)
 
 sandbox-down:
 	$(PY) tests/harness/targets.py down --session sandbox

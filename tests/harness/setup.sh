@@ -16,6 +16,7 @@ command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v ssh >/dev/null || need+=(openssh-client)
 command -v dockerd >/dev/null || need+=(docker.io)
 command -v make >/dev/null || need+=(make)
+command -v curl >/dev/null || need+=(curl)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
@@ -29,7 +30,7 @@ want=$(cat requirements/*.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: creating $venv with the pinned tools"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
+  "$venv/bin/pip" install -q --upgrade pip 2> >(grep -v "is ignored: it is neither" >&2)
   "$venv/bin/pip" install -q -r requirements/dev.txt -c requirements/constraints.txt 2> >(grep -v "is ignored: it is neither" >&2)
   echo "$want" > "$stamp"
 fi

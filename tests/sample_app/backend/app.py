@@ -5,6 +5,7 @@ Run modes (first argument):
   asgi    the same API on :8001 (daphne's place)
   worker  consumes jobs from Redis (Celery worker's place)
   beat    enqueues a job every few seconds (Celery beat's place)
+  migrate creates the schema and exits (manage.py migrate's place)
 
 Configuration comes from the environment, as Django's settings do:
 DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS.
@@ -170,6 +171,9 @@ def main() -> None:
         worker()
     elif role == "beat":
         beat()
+    elif role == "migrate":
+        ensure_schema()
+        print(f"sample app {VERSION}: schema is up to date", flush=True)
     else:
         sys.exit(f"unknown role {role!r}")
 

@@ -1,0 +1,524 @@
+"""Wait until the deployed application is healthy, or fail early when it cannot become so."""
+
+# Ansible wants the documentation before the imports.
+# ruff: noqa: E402
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: health_check
+version_added: 1.0.0
+author: StickForStats deploy maintainers
+short_description: Wait until the application answers healthy and its containers run
+description:
+  - Requests the application's health endpoint on the managed host again and again, until the
+    answer is healthy or O(deadline) has passed.
+  - An answer is healthy when its HTTP status is in O(expected_status) and every one of
+    O(assertions) holds for its JSON body.
+  - With O(project_name), every attempt also lists the containers of that Docker Compose
+    project (C(docker compose -p PROJECT ps --all) and C(docker inspect)). They must all be
+    running, and healthy when they have a health check.
+  - A container that exited, is dead, is restarting, has restarted, or is unhealthy, and a
+    service of O(services) without a container, make the module fail at once rather than at
+    the deadline, as waiting will not help. A container only created, or whose health check is
+    still starting, is waited for.
+  - With O(stable_for), the checks must keep passing for that long before the module succeeds;
+    a single unhealthy attempt starts the wait over.
+  - >-
+    The failure message is one line, with the first reasons, such as
+    C(unhealthy after 7 attempts in 12.3 s: checks.database is "error", expected "ok").
+notes:
+  - The module only reads, so it never reports C(changed), and it runs its checks in check mode
+    too.
+  - Runs on the managed host, with the Python standard library only; the container checks need
+    the C(docker) CLI with its Compose plugin there.
+  - Proxy environment variables are ignored and redirects are not followed; a redirect is
+    judged by its status like any other answer.
+  - The last attempt starts at the latest at O(deadline), and may take up to O(timeout) more.
+  - Container command lines are never returned, as they can hold secrets.
+options:
+  url:
+    description:
+      - URL of the health endpoint, C(http) or C(https), as reached from the managed host,
+        for instance V(http://127.0.0.1/api/v1/health/).
+    type: str
+    required: true
+  host_header:
+    description:
+      - Value of the C(Host) header, for an application that only answers for its own names,
+        like Django with C(ALLOWED_HOSTS).
+      - By default the host of O(url).
+    type: str
+  expected_status:
+    description: HTTP statuses of a healthy answer.
+    type: list
+    elements: int
+    default: [200]
+  assertions:
+    description:
+      - Conditions on the JSON body of the answer, all of which must hold.
+      - Each reads C(path == value), C(path != value) or C(path exists). The path is a dotted
+        list of keys; a key made of digits also indexes a list, as in C(items.0.name). The value
+        is a JSON literal, a string in double quotes, a number, V(true), V(false) or V(null).
+      - The field must exist for any assertion to hold, C(!=) included.
+      - An answer that is not JSON fails every assertion.
+    type: list
+    elements: str
+    default: []
+  timeout:
+    description: Seconds to wait for each answer.
+    type: float
+    default: 3
+  interval:
+    description: Seconds to wait after an unhealthy attempt before the next one.
+    type: float
+    default: 1
+  deadline:
+    description: Seconds after which the module gives up and fails.
+    type: float
+    default: 120
+  project_name:
+    description:
+      - Docker Compose project whose containers are checked at every attempt.
+      - Containers are not checked when omitted.
+    type: str
+  services:
+    description:
+      - Services of O(project_name) that must have a container; the module fails at once when
+        one has none.
+      - Other containers of the project are checked too, whether listed here or not.
+    type: list
+    elements: str
+  stable_for:
+    description:
+      - Seconds for which the checks must keep passing before the module succeeds.
+      - V(0) succeeds on the first healthy attempt.
+    type: float
+    default: 0
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details: The checks only read, so they run in check mode as well.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: none
+  idempotent:
+    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+seealso:
+  - module: ansible.builtin.uri
+  - module: ansible.builtin.wait_for
+"""
+
+EXAMPLES = r"""
+- name: Wait until the new release is healthy, failing at once if a container crashes
+  stickforstats.deploy.health_check:
+    url: http://127.0.0.1/api/v1/health/
+    host_header: stickforstats.example.org
+    assertions:
+      - status == "ok"
+      - checks.database == "ok"
+      - checks.cache != "error"
+      - version == "{{ stickforstats_version }}"
+      - uptime_s exists
+    project_name: stickforstats
+    services: [db, redis, backend, asgi, worker, beat, frontend, nginx]
+    deadline: 180
+    stable_for: 10
+  register: health
+
+- name: Show how long it took
+  ansible.builtin.debug:
+    msg: "healthy after {{ health.attempts }} attempts in {{ health.elapsed }} s"
+
+- name: Only check that the endpoint answers 200 or 204, for half a minute
+  stickforstats.deploy.health_check:
+    url: http://127.0.0.1:8000/api/v1/health/
+    expected_status: [200, 204]
+    deadline: 30
+    interval: 2
+"""
+
+RETURN = r"""
+healthy:
+  description: Whether the checks passed.
+  returned: always
+  type: bool
+  sample: true
+attempts:
+  description: How many attempts were made.
+  returned: always
+  type: int
+  sample: 3
+elapsed:
+  description: Seconds from the first attempt to the end of the last one.
+  returned: always
+  type: float
+  sample: 2.147
+last_status:
+  description: HTTP status of the last answer, V(null) when there was none.
+  returned: always
+  type: int
+  sample: 200
+last_body:
+  description: Body of the last answer, cut to its first 2000 characters.
+  returned: always
+  type: str
+  sample: '{"status": "ok", "version": "c0ffee2", "checks": {"database": "ok", "cache": "ok"}}'
+last_json:
+  description: Body of the last answer parsed as JSON, V(null) when it is not JSON.
+  returned: always
+  type: raw
+  sample:
+    status: ok
+    version: c0ffee2
+    checks:
+      database: ok
+      cache: ok
+reasons:
+  description: Why the last attempt was not healthy; empty when it was.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - HTTP status 503, expected 200
+    - 'checks.database is "error: OperationalError", expected "ok"'
+containers:
+  description:
+    - The containers of O(project_name) seen by the last attempt; empty without O(project_name).
+    - Their command lines are left out, as they can hold secrets.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    service:
+      description: Compose service of the container.
+      type: str
+      sample: backend
+    name:
+      description: Container name.
+      type: str
+      sample: stickforstats-backend-1
+    state:
+      description: Container state, such as V(running), V(exited) or V(restarting).
+      type: str
+      sample: running
+    health:
+      description: Health check status, V(healthy), V(unhealthy), V(starting), or empty without a health check.
+      type: str
+      sample: healthy
+    exit_code:
+      description: Exit code of the container's last run.
+      type: int
+      sample: 0
+    restart_count:
+      description: How often Docker restarted the container, V(null) when unknown.
+      type: int
+      sample: 0
+"""
+
+import http.client
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.stickforstats.deploy.plugins.module_utils._health import (
+    Attempt,
+    FieldAssertion,
+    HealthSpecError,
+    container_summary,
+    evaluate_containers,
+    evaluate_http,
+    parse_assertion,
+    parse_compose_ps,
+    parse_restart_counts,
+)
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "url": {"type": "str", "required": True},
+    "host_header": {"type": "str"},
+    "expected_status": {"type": "list", "elements": "int", "default": [200]},
+    "assertions": {"type": "list", "elements": "str", "default": []},
+    "timeout": {"type": "float", "default": 3},
+    "interval": {"type": "float", "default": 1},
+    "deadline": {"type": "float", "default": 120},
+    "project_name": {"type": "str"},
+    "services": {"type": "list", "elements": "str"},
+    "stable_for": {"type": "float", "default": 0},
+}
+
+LAST_BODY_MAX = 2000
+"""Characters of the last body returned."""
+BODY_READ_MAX = 1024 * 1024
+"""Bytes of a body read; the rest is ignored."""
+ERROR_TEXT_MAX = 300
+"""Characters of a command's error output kept in a reason."""
+MESSAGE_REASONS_MAX = 3
+"""Reasons spelled out in the failure message; all of them are in ``reasons``."""
+USER_AGENT = "stickforstats.deploy.health_check"
+
+CommandRunner = Callable[[list[str]], tuple[int, str, str]]
+"""Runs a command (no shell) and returns its exit code, stdout and stderr."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Makes a redirect an answer of its own (an HTTPError with its status)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _one_line(text: str, limit: int = ERROR_TEXT_MAX) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _summary(reasons: list[str]) -> str:
+    shown = "; ".join(reasons[:MESSAGE_REASONS_MAX])
+    more = len(reasons) - MESSAGE_REASONS_MAX
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
+def _parse_json(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def _read(response: Any) -> str:
+    return response.read(BODY_READ_MAX).decode("utf-8", errors="replace")
+
+
+def validate(params: dict[str, Any]) -> tuple[list[FieldAssertion], list[str]]:
+    """The parsed assertions, and every problem found in the options."""
+    problems: list[str] = []
+    url = urllib.parse.urlsplit(params["url"])
+    if url.scheme not in ("http", "https") or not url.netloc:
+        problems.append(f"url {params['url']!r} is not an http:// or https:// URL")
+    statuses = params["expected_status"] or []
+    if not statuses:
+        problems.append("expected_status is empty")
+    problems.extend(
+        f"expected_status {code} is not an HTTP status"
+        for code in statuses
+        if not 100 <= code <= 599
+    )
+    if params["timeout"] <= 0:
+        problems.append("timeout must be positive")
+    for name in ("interval", "deadline", "stable_for"):
+        if params[name] < 0:
+            problems.append(f"{name} must not be negative")
+    if params["stable_for"] > params["deadline"]:
+        problems.append("stable_for must not exceed deadline")
+    if params.get("services") and not params.get("project_name"):
+        problems.append("services needs project_name")
+    assertions: list[FieldAssertion] = []
+    for text in params["assertions"] or []:
+        try:
+            assertions.append(parse_assertion(text))
+        except HealthSpecError as exc:
+            problems.append(str(exc))
+    return assertions, problems
+
+
+class HealthCheck:
+    """The checks of one module run; :meth:`run` loops until healthy or the deadline.
+
+    ``run_command`` is the seam to Docker: the module passes
+    ``AnsibleModule.run_command``, tests a fake. ``clock`` and ``sleep`` default
+    to :func:`time.monotonic` and :func:`time.sleep`.
+    """
+
+    def __init__(
+        self,
+        params: dict[str, Any],
+        run_command: CommandRunner | None = None,
+        docker: str = "docker",
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        assertions, problems = validate(params)
+        if problems:
+            raise ValueError("; ".join(problems))
+        self.params = params
+        self.assertions = assertions
+        self._run_command = run_command
+        self.docker = docker
+        self.clock = clock
+        self.sleep = sleep
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+    def run_command(self, args: list[str]) -> tuple[int, str, str]:
+        if self._run_command is None:
+            raise RuntimeError("container checks need a command runner")
+        return self._run_command(args)
+
+    def fetch(self) -> tuple[int | None, str, str | None]:
+        """``(status, body, transport error)`` of one request to the health endpoint."""
+        timeout = self.params["timeout"]
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        if self.params.get("host_header"):
+            headers["Host"] = self.params["host_header"]
+        request = urllib.request.Request(self.params["url"], headers=headers, method="GET")
+        timed_out = f"timeout after {timeout:g} s"
+        try:
+            with self._opener.open(request, timeout=timeout) as response:
+                return response.status, _read(response), None
+        except urllib.error.HTTPError as exc:
+            try:
+                body = _read(exc)
+            except TimeoutError:
+                return exc.code, "", f"timeout after {timeout:g} s reading the body"
+            except (OSError, http.client.HTTPException):
+                body = ""
+            finally:
+                exc.close()
+            return exc.code, body, None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                return None, "", timed_out
+            return None, "", f"cannot connect: {exc.reason}"
+        except TimeoutError:
+            return None, "", timed_out
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            return None, "", _one_line(f"{type(exc).__name__}: {exc}")
+
+    def list_containers(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """The project's containers with their RestartCount, and fatal errors listing them."""
+        project = self.params["project_name"]
+        rc, out, err = self.run_command(
+            [self.docker, "compose", "-p", project, "ps", "--all", "--format", "json"]
+        )
+        if rc != 0:
+            return [], [f"docker compose ps failed with exit code {rc}: {_one_line(err)}"]
+        try:
+            containers = parse_compose_ps(out)
+        except ValueError as exc:
+            return [], [f"docker compose ps printed no container list: {_one_line(str(exc))}"]
+        ids = [
+            str(c.get("ID") or c.get("Name")) for c in containers if c.get("ID") or c.get("Name")
+        ]
+        if not ids:
+            return containers, []
+        # Containers gone since `ps` make inspect fail; the others are still printed.
+        _, out, _ = self.run_command(
+            [self.docker, "inspect", "--format", "{{.Name}} {{.RestartCount}}", *ids]
+        )
+        counts = parse_restart_counts(out)
+        return [
+            {**c, "RestartCount": counts[c["Name"]]} if c.get("Name") in counts else c
+            for c in containers
+        ], []
+
+    def attempt(self) -> Attempt:
+        """One round: the containers (if a project is given), then the endpoint.
+
+        The endpoint is not requested when a container problem is fatal.
+        """
+        fatal: list[str] = []
+        pending: list[str] = []
+        summaries: tuple[dict[str, Any], ...] = ()
+        if self.params.get("project_name"):
+            containers, errors = self.list_containers()
+            fatal, pending = evaluate_containers(containers, self.params.get("services"))
+            fatal = errors + fatal
+            summaries = tuple(container_summary(c) for c in containers)
+            if fatal:
+                return Attempt(fatal=tuple(fatal), pending=tuple(pending), containers=summaries)
+        status, body, error = self.fetch()
+        reasons = evaluate_http(
+            status, body, self.params["expected_status"], self.assertions, error
+        )
+        return Attempt(
+            status=status,
+            body=body,
+            error=error,
+            http_reasons=tuple(reasons),
+            pending=tuple(pending),
+            containers=summaries,
+        )
+
+    def run(self) -> tuple[dict[str, Any], str | None]:
+        """The module's result, and the failure message (``None`` when healthy)."""
+        deadline = self.params["deadline"]
+        stable_for = self.params["stable_for"]
+        interval = self.params["interval"]
+        start = self.clock()
+        attempts = 0
+        healthy_since: float | None = None
+        while True:
+            attempts += 1
+            attempt = self.attempt()
+            now = self.clock()
+            elapsed = now - start
+            done = f"{attempts} attempt{'s' if attempts != 1 else ''} in {elapsed:.1f} s"
+            if attempt.fatal:
+                message = f"{_summary(list(attempt.fatal))} after {done}"
+                return self._result(attempt, attempts, elapsed, attempt.reasons), message
+            if attempt.healthy:
+                if healthy_since is None:
+                    healthy_since = now
+                if now - healthy_since >= stable_for:
+                    return self._result(attempt, attempts, elapsed, []), None
+            else:
+                healthy_since = None
+            if elapsed >= deadline:
+                reasons = attempt.reasons
+                if healthy_since is not None:
+                    reasons = [
+                        f"healthy for only {now - healthy_since:.1f} s of the "
+                        f"{stable_for:g} s required by stable_for"
+                    ]
+                message = f"unhealthy after {done}: {_summary(reasons)}"
+                return self._result(attempt, attempts, elapsed, reasons), message
+            self.sleep(max(0.0, min(interval, deadline - elapsed)))
+
+    @staticmethod
+    def _result(
+        attempt: Attempt, attempts: int, elapsed: float, reasons: list[str]
+    ) -> dict[str, Any]:
+        return {
+            "changed": False,
+            "healthy": not reasons,
+            "attempts": attempts,
+            "elapsed": round(elapsed, 3),
+            "last_status": attempt.status,
+            "last_body": attempt.body[:LAST_BODY_MAX],
+            "last_json": _parse_json(attempt.body),
+            "reasons": list(reasons),
+            "containers": [dict(c) for c in attempt.containers],
+        }
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    _, problems = validate(module.params)
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    docker = "docker"
+    if module.params["project_name"]:
+        docker = module.get_bin_path("docker", required=True)
+
+    def run_command(args: list[str]) -> tuple[int, str, str]:
+        return module.run_command(args)
+
+    result, message = HealthCheck(module.params, run_command=run_command, docker=docker).run()
+    if message is not None:
+        module.fail_json(msg=message, **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+#!/usr/bin/python
+"""The append-only history of a host's deploys and rollbacks."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: release_history
+short_description: Append to, or read, the deploy history of a host
+version_added: 0.1.0
+author: stickforstats-deploy engineers
+description:
+  - The history is a JSON Lines file, one event per line (deploy, rollback, their outcome),
+    only ever appended to.
+  - With O(entry), appends it with the time (C(at), UTC) and returns it.
+  - Without O(entry), returns the last O(last) events and, for each version, its last outcome.
+options:
+  path:
+    description: The history file.
+    type: path
+    required: true
+  entry:
+    description: The event to append (never a secret).
+    type: dict
+  last:
+    description: How many of the latest events to return.
+    type: int
+    default: 10
+attributes:
+  check_mode:
+    support: full
+    description: In check mode nothing is appended.
+  diff_mode:
+    support: none
+    description: No diff.
+  idempotent:
+    support: none
+    description: Every call with O(entry) appends an event.
+"""
+
+EXAMPLES = r"""
+- name: The deploy is in the history
+  stickforstats.deploy.release_history:
+    path: /opt/stickforstats/history.jsonl
+    entry: {event: deploy, version: c0ffee2, outcome: success}
+
+- name: History is read
+  stickforstats.deploy.release_history:
+    path: /opt/stickforstats/history.jsonl
+    last: 5
+  register: history
+"""
+
+RETURN = r"""
+events:
+  description: The last O(last) events, oldest first (after the append, if any).
+  type: list
+  elements: dict
+  returned: always
+appended:
+  description: The event appended, with its time.
+  type: dict
+  returned: when O(entry) is given
+"""
+
+import json  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+
+def read_events(path: str) -> list[dict]:
+    events = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if line:
+                    try:
+                        events.append(json.loads(line))
+                    except ValueError:
+                        events.append({"event": "unreadable", "line": line[:200]})
+    except FileNotFoundError:
+        pass
+    return events
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "path": {"type": "path", "required": True},
+            "entry": {"type": "dict"},
+            "last": {"type": "int", "default": 10},
+        },
+        supports_check_mode=True,
+    )
+    path, entry = module.params["path"], module.params["entry"]
+    result: dict = {"changed": False}
+    if entry is not None:
+        appended = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **entry}
+        if not module.check_mode:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            with os.fdopen(fd, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(appended, sort_keys=True) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        result.update(changed=True, appended=appended)
+    events = read_events(path)
+    if entry is not None and module.check_mode:
+        events.append(result["appended"])
+    result["events"] = events[-module.params["last"] :] if module.params["last"] > 0 else []
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

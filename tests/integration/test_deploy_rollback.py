@@ -1,0 +1,153 @@
+"""deploy.yml and rollback.yml end to end on a target reached over SSH.
+
+The tests run in order and build on each other, as an operator's day would:
+deploy v1, write a row, deploy v2, redeploy v2, deploy a broken version
+(automatic rollback), a crashing one, roll back, roll forward, and a deploy
+refused by a held lock. Data written at the start must survive all of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+import urllib.request
+
+import pytest
+from ansible_run import playbook
+
+pytestmark = pytest.mark.docker
+V1, V2, V3, UNHEALTHY, CRASH = "c0ffee1", "c0ffee2", "c0ffee3", "badbad1", "dead001"
+ROOT = "/opt/stickforstats"
+
+
+def http(target: dict, path: str, body: dict | None = None) -> dict:
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{target['http']}{path}",
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Host": "localhost"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def on_target(target: dict, command: str) -> str:
+    return subprocess.run(
+        ["docker", "exec", target["container"], "sh", "-c", command],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def serving(target: dict) -> str:
+    return on_target(target, f"readlink {ROOT}/current").strip().rsplit("/", 1)[-1]
+
+
+def history(target: dict) -> list[dict]:
+    return [
+        json.loads(line) for line in on_target(target, f"cat {ROOT}/history.jsonl").splitlines()
+    ]
+
+
+def changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
+
+
+def deploy(target: dict, version: str, *args: str):
+    return playbook(target["inventory"], "deploy.yml", "-e", f"app_version={version}", *args)
+
+
+@pytest.fixture(scope="module")
+def row(ssh_target) -> dict:
+    run = deploy(ssh_target, V1)
+    assert run.returncode == 0, run.stdout[-5000:]
+    return http(ssh_target, "/api/v1/items/", {"name": "survives every deploy"})
+
+
+def assert_row_there(target: dict, row: dict) -> None:
+    items = http(target, "/api/v1/items/")["items"]
+    assert {"id": row["id"], "name": row["name"], "version": V1} in items
+
+
+def test_deploy_v2_keeps_the_data(ssh_target, row):
+    run = deploy(ssh_target, V2)
+    assert run.returncode == 0, run.stdout[-5000:]
+    health = http(ssh_target, "/api/v1/health/")
+    assert health["version"] == V2 and health["checks"] == {"database": "ok", "cache": "ok"}
+    assert serving(ssh_target) == V2
+    assert_row_there(ssh_target, row)
+    manifest = json.loads(on_target(ssh_target, f"cat {ROOT}/releases/{V2}/release.json"))
+    assert manifest["version"] == V2 and manifest["outcome"] == "success"
+    assert any("@sha256:" in d for d in manifest["images"].values()), manifest["images"]
+    assert on_target(ssh_target, f"stat -c %a {ROOT}/releases/{V2}/.env.prod").strip() == "600"
+
+
+def test_second_deploy_of_the_same_version_changes_nothing(ssh_target, row):
+    before = len(history(ssh_target))
+    run = deploy(ssh_target, V2)
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert changed(run.stdout) == 0, run.stdout[-5000:]
+    assert len(history(ssh_target)) == before
+
+
+def test_unhealthy_version_is_rolled_back(ssh_target, row):
+    run = deploy(ssh_target, UNHEALTHY)
+    assert run.returncode != 0
+    assert f"Rolled back: {V2} is serving" in run.stdout, run.stdout[-5000:]
+    assert serving(ssh_target) == V2
+    assert http(ssh_target, "/api/v1/health/")["version"] == V2
+    assert_row_there(ssh_target, row)
+    events = [(e["event"], e["version"], e["outcome"]) for e in history(ssh_target)[-2:]]
+    assert events == [("deploy", UNHEALTHY, "failed"), ("rollback", V2, "success")]
+
+
+def test_crashing_version_is_found_in_seconds(ssh_target, row):
+    started = time.monotonic()
+    run = deploy(ssh_target, CRASH)
+    elapsed = time.monotonic() - started
+    assert run.returncode != 0
+    assert elapsed < 90, f"took {elapsed:.0f} s"
+    assert serving(ssh_target) == V2
+    assert http(ssh_target, "/api/v1/health/")["version"] == V2
+    assert_row_there(ssh_target, row)
+    assert history(ssh_target)[-1]["version"] in (CRASH, V2)
+
+
+def test_rollback_goes_to_the_previous_successful_release(ssh_target, row):
+    run = playbook(ssh_target["inventory"], "rollback.yml")
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert serving(ssh_target) == V1
+    assert http(ssh_target, "/api/v1/health/")["version"] == V1
+    assert_row_there(ssh_target, row)
+    assert history(ssh_target)[-1]["event"] == "rollback"
+
+
+def test_rollback_to_a_named_kept_release(ssh_target, row):
+    run = playbook(ssh_target["inventory"], "rollback.yml", "-e", f"rollback_to={V2}")
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert serving(ssh_target) == V2
+    assert http(ssh_target, "/api/v1/health/")["version"] == V2
+
+
+def test_rollback_to_a_release_that_is_not_kept_is_refused(ssh_target, row):
+    run = playbook(ssh_target["inventory"], "rollback.yml", "-e", f"rollback_to={V3}")
+    assert run.returncode != 0
+    assert f"Release {V3} is not kept on this host" in run.stdout
+    assert serving(ssh_target) == V2
+
+
+def test_a_deploy_while_the_lock_is_held_is_refused(ssh_target, row):
+    lock = {"holder": "another-operator", "purpose": "deploy c0ffee1", "since": "2026-01-01T00:00:00Z",
+            "since_epoch": time.time(), "token": "someone-else"}  # fmt: skip
+    on_target(ssh_target, f"echo '{json.dumps(lock)}' > {ROOT}/lock")
+    try:
+        run = deploy(ssh_target, V3)
+        assert run.returncode != 0
+        assert "held by another-operator for deploy c0ffee1" in run.stdout, run.stdout[-3000:]
+        assert serving(ssh_target) == V2
+        assert (
+            on_target(ssh_target, f"test -e {ROOT}/releases/{V3} && echo yes || echo no").strip()
+            == "no"
+        )
+    finally:
+        on_target(ssh_target, f"rm -f {ROOT}/lock")
