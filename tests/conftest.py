@@ -79,23 +79,41 @@ def harness(docker_engine) -> None:
             subprocess.run(["docker", "volume", "rm", volume], capture_output=True, check=False)
 
 
+def _inventory(directory: Path, count: int, batches: bool) -> Path:
+    """An inventory of COUNT test targets over SSH, with the sandbox's group_vars."""
+    keys = REPO / ".state" / "ssh-test"
+    hosts = {}
+    for i in range(1, count + 1):
+        # host vars: they win over the sandbox's group_vars/all
+        hosts[f"test-{i}"] = {
+            "ansible_host": "127.0.0.1",
+            "ansible_port": 2300 + i,
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
+            "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
+            " -o StrictHostKeyChecking=yes",
+            "stickforstats_app_dir": str(REPO / "tests" / "sample_app"),
+        }
+    groups = {"stickforstats_servers": {"hosts": hosts}}
+    if batches:
+        groups["deploy_in_batches"] = {"hosts": {name: {} for name in hosts}}
+    (directory / "hosts.yml").write_text(json.dumps(groups))
+    (directory / "group_vars").symlink_to(REPO / "inventories" / "sandbox" / "group_vars")
+    return directory
+
+
 @pytest.fixture(scope="session")
 def ssh_target(harness, tmp_path_factory) -> dict:
-    """One target host over SSH, and an inventory for it with the sandbox's group_vars."""
+    """One target host over SSH (sfs-test-1)."""
     _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test", "--targets", "1")
-    inv = tmp_path_factory.mktemp("inventory")
-    keys = REPO / ".state" / "ssh-test"
-    # host vars: they win over the sandbox's group_vars/all
-    host = {
-        "ansible_host": "127.0.0.1",
-        "ansible_port": 2301,
-        "ansible_user": "root",
-        "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
-        "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
-        " -o StrictHostKeyChecking=yes",
-        "stickforstats_app_dir": str(REPO / "tests" / "sample_app"),
-    }
-    hosts = {"stickforstats_servers": {"hosts": {"test-1": host}}}
-    (inv / "hosts.yml").write_text(json.dumps(hosts))
-    (inv / "group_vars").symlink_to(REPO / "inventories" / "sandbox" / "group_vars")
+    inv = _inventory(tmp_path_factory.mktemp("inventory"), 1, batches=False)
     return {"inventory": str(inv), "container": "sfs-test-1", "http": 8181}
+
+
+@pytest.fixture(scope="session")
+def two_targets(harness, tmp_path_factory) -> dict:
+    """Two target hosts over SSH, deployed one batch at a time (deploy_in_batches)."""
+    _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test", "--targets", "2")
+    inv = _inventory(tmp_path_factory.mktemp("inventory"), 2, batches=True)
+    hosts = [{"container": f"sfs-test-{i}", "http": 8180 + i} for i in (1, 2)]
+    return {"inventory": str(inv), "hosts": hosts}

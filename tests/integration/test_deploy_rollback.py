@@ -9,13 +9,15 @@ refused by a held lock. Data written at the start must survive all of it.
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import time
 import urllib.request
 
 import pytest
-from ansible_run import playbook
+from ansible_run import BIN, REPO, VAULT_PASSWORD_FILE, playbook
 
 pytestmark = pytest.mark.docker
 V1, V2, V3, UNHEALTHY, CRASH = "c0ffee1", "c0ffee2", "c0ffee3", "badbad1", "dead001"
@@ -151,3 +153,41 @@ def test_a_deploy_while_the_lock_is_held_is_refused(ssh_target, row):
         )
     finally:
         on_target(ssh_target, f"rm -f {ROOT}/lock")
+
+
+def test_a_deploy_killed_halfway_leaves_the_old_release_current_then_a_new_deploy_succeeds(
+    ssh_target, row
+):
+    args = ["-i", ssh_target["inventory"], "--vault-password-file", str(VAULT_PASSWORD_FILE)]
+    proc = subprocess.Popen(
+        [str(BIN / "ansible-playbook"), *args, "deploy.yml", "-e", f"app_version={V3}"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        staged = f"test -e {ROOT}/releases/{V3}/.env.prod && echo yes || echo no"
+        while time.monotonic() < deadline and on_target(ssh_target, staged).strip() != "yes":
+            assert proc.poll() is None, "the deploy ended before it could be killed"
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGKILL)  # the controller dies mid-play
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert serving(ssh_target) == V2
+    assert http(ssh_target, "/api/v1/health/")["version"] == V2
+
+    refused = deploy(ssh_target, V3)
+    assert refused.returncode != 0
+    assert "Deploy lock" in refused.stdout and f"for deploy {V3}" in refused.stdout
+
+    run = deploy(
+        ssh_target, V3, "-e", "deploy_break_stale_lock=true", "-e", "deploy_lock_stale_after=0"
+    )
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert "Broke the stale deploy lock" in run.stdout + run.stderr
+    assert serving(ssh_target) == V3
+    assert (
+        json.loads(on_target(ssh_target, f"cat {ROOT}/releases/{V3}/release.json"))["version"] == V3
+    )
+    assert_row_there(ssh_target, row)

@@ -1,0 +1,54 @@
+"""Batched deploys: when a later batch fails, hosts that already switched come back.
+
+Two targets over SSH in the group `deploy_in_batches` (one host per batch,
+no failure allowed, as production is set up). The second host's deploy is
+made to fail (its lock is held), after the first host has switched.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from ansible_run import playbook
+from test_deploy_rollback import on_target, serving
+
+pytestmark = pytest.mark.docker
+V1, V2 = "c0ffee1", "c0ffee2"
+ROOT = "/opt/stickforstats"
+
+
+def test_a_failure_in_a_later_batch_brings_earlier_batches_back(two_targets):
+    inv, first, second = two_targets["inventory"], two_targets["hosts"][0], two_targets["hosts"][1]
+    run = playbook(inv, "deploy.yml", "-e", f"app_version={V1}")
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert serving(first) == V1 and serving(second) == V1
+
+    lock = {
+        "holder": "someone",
+        "purpose": "maintenance",
+        "since": "now",
+        "since_epoch": 4e9,
+        "token": "x",
+    }
+    on_target(second, f"echo '{json.dumps(lock)}' > {ROOT}/lock")
+    try:
+        run = playbook(inv, "deploy.yml", "-e", f"app_version={V2}")
+    finally:
+        on_target(second, f"rm -f {ROOT}/lock")
+    assert run.returncode != 0
+    assert "held by someone for maintenance" in run.stdout
+    assert serving(first) == V1, run.stdout[-5000:]
+    assert serving(second) == V1
+    health = subprocess.run(
+        ["docker", "exec", first["container"], "curl", "-fsS", "-H", "Host: localhost",
+         "http://127.0.0.1/api/v1/health/"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert json.loads(health)["version"] == V1
+    events = [json.loads(x) for x in on_target(first, f"cat {ROOT}/history.jsonl").splitlines()]
+    assert [(e["event"], e["version"], e["outcome"]) for e in events[-2:]] == [
+        ("deploy", V2, "success"),
+        ("rollback", V1, "success"),
+    ]
