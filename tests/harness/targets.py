@@ -200,7 +200,7 @@ def ensure_sandbox(count: int) -> list[str]:
                 name,
                 "sh",
                 "-c",
-                "cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
+                "mkdir -p -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys",
             ],
             input=pub,
         )

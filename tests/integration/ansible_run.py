@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,12 +15,19 @@ VAULT_PASSWORD_FILE = REPO / "tests" / "vault" / "test-only-password.txt"
 def playbook(
     inventory: str, path: str, *args: str, timeout: int = 900
 ) -> subprocess.CompletedProcess:
-    """ansible-playbook PATH against INVENTORY with the test vault; output captured."""
-    return subprocess.run(
+    """ansible-playbook PATH against INVENTORY with the test vault; output captured
+    (and appended to the file $SFS_PLAYBOOK_LOG when set, to debug a failing test)."""
+    proc = subprocess.run(
         [str(BIN / "ansible-playbook"), "-i", inventory, "--vault-password-file",
          str(VAULT_PASSWORD_FILE), path, *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
+    if os.environ.get("SFS_PLAYBOOK_LOG"):
+        with open(os.environ["SFS_PLAYBOOK_LOG"], "a", encoding="utf-8") as log:
+            log.write(
+                f"=== {path} {' '.join(args)} -> {proc.returncode}\n{proc.stdout}{proc.stderr}\n"
+            )
+    return proc
 
 
 def target_files_digest(container: str, directory: str) -> str:
