@@ -191,3 +191,25 @@ def test_a_deploy_killed_halfway_leaves_the_old_release_current_then_a_new_deplo
         json.loads(on_target(ssh_target, f"cat {ROOT}/releases/{V3}/release.json"))["version"] == V3
     )
     assert_row_there(ssh_target, row)
+
+
+def test_releases_beyond_the_kept_ones_are_pruned_with_their_images(ssh_target, row):
+    releases = f"ls {ROOT}/releases"
+    before = set(on_target(ssh_target, releases).split())
+    assert {V1, V2, V3} <= before
+    run = deploy(ssh_target, V1, "-e", "deploy_keep_releases=2")
+    assert run.returncode == 0, run.stdout[-5000:]
+    after = set(on_target(ssh_target, releases).split())
+    assert {V1, V3} <= after, after  # the serving one and the previous one always stay
+    assert len(after) <= 4 and after < before, (before, after)
+    kept_images = " ".join(
+        on_target(ssh_target, f"cat {ROOT}/releases/{v}/release.json") for v in after
+    )
+    for gone in sorted(before - after):
+        image = f"registry:5000/stickforstats/backend:{gone}"
+        present = on_target(
+            ssh_target, f"docker image inspect {image} >/dev/null 2>&1 && echo yes || echo no"
+        )
+        if image not in kept_images:
+            assert present.strip() == "no", f"{image} should have been removed"
+    assert_row_there(ssh_target, row)
