@@ -7,7 +7,6 @@ The last test turns no_log off to show that the search does find a leak.
 
 from __future__ import annotations
 
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -59,8 +58,3 @@ def test_search_finds_a_leak_when_no_log_is_off(ssh_target):
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     assert "vault_django_secret_key" in leaks(run.stdout + run.stderr)
-
-
-def test_vault_file_in_the_repo_is_encrypted():
-    for path in Path(REPO / "inventories").glob("*/group_vars/all/vault.yml"):
-        assert path.read_text().startswith("$ANSIBLE_VAULT;1.1;AES256"), path
