@@ -10,53 +10,27 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import time
-import urllib.request
 
 import pytest
-from ansible_run import BIN, REPO, VAULT_PASSWORD_FILE, playbook
+from ansible_run import (
+    BIN,
+    REPO,
+    ROOT,
+    VAULT_PASSWORD_FILE,
+    changed,
+    deploy,
+    history,
+    http,
+    on_target,
+    playbook,
+    serving,
+)
 
 pytestmark = pytest.mark.docker
 V1, V2, V3, UNHEALTHY, CRASH = "c0ffee1", "c0ffee2", "c0ffee3", "badbad1", "dead001"
-ROOT = "/opt/stickforstats"
-
-
-def http(target: dict, path: str, body: dict | None = None) -> dict:
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{target['http']}{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json", "Host": "localhost"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read())
-
-
-def on_target(target: dict, command: str) -> str:
-    return subprocess.run(
-        ["docker", "exec", target["container"], "sh", "-c", command],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-
-
-def serving(target: dict) -> str:
-    return on_target(target, f"readlink {ROOT}/current").strip().rsplit("/", 1)[-1]
-
-
-def history(target: dict) -> list[dict]:
-    return [
-        json.loads(line) for line in on_target(target, f"cat {ROOT}/history.jsonl").splitlines()
-    ]
-
-
-def changed(output: str) -> int:
-    return sum(int(n) for n in re.findall(r"changed=(\d+)", output))
-
-
-def deploy(target: dict, version: str, *args: str):
-    return playbook(target["inventory"], "deploy.yml", "-e", f"app_version={version}", *args)
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,8 @@ Run modes (first argument):
 Configuration comes from the environment, as Django's settings do:
 DATABASE_URL, REDIS_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS.
 APP_VERSION is baked into the image; APP_MODE=unhealthy makes the health
-endpoint fail while the process keeps running, APP_MODE=crash exits at once.
+endpoint fail (503) while the process keeps running, APP_MODE=error makes it
+answer 500, APP_MODE=hang makes it never answer, APP_MODE=crash exits at once.
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"error": "DisallowedHost"})
             return
         path = urlparse(self.path).path
+        if path == "/api/v1/health/" and MODE == "hang":
+            time.sleep(3600)  # never answers (the client gives up first)
+            return
+        if path == "/api/v1/health/" and MODE == "error":
+            self._send(500, {"error": "Internal Server Error"})
+            return
         if path == "/api/v1/health/":
             checks = {"database": check_database(), "cache": check_cache()}
             if MODE == "unhealthy":
