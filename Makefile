@@ -34,6 +34,8 @@ lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PATH=$(abspath $(BIN)):$$PATH $(BIN)/ansible-lint
+	$(BIN)/actionlint .github/workflows/*.yml
+	$(BIN)/zizmor --offline .github/workflows
 
 unit:
 	$(PY) -m pytest tests/unit

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from ansible_run import (
     VAULT_PASSWORD_FILE,
     deploy,
     http,
+    on_target,
     playbook,
     playbook_with,
     serving,
@@ -113,6 +115,17 @@ def unmapped_service(text: str) -> str:
     return text.replace(
         "services:\n", "services:\n  reports:\n    build: ./backend\n    command: [worker]\n", 1
     )
+
+
+def while_the_lock_is_held(target: dict, tmp: Path):
+    """A deploy while another operator's run holds the host's deploy lock."""
+    lock = {"holder": "another-operator", "purpose": "deploy c0ffee3", "since": "2026-01-01T00:00:00Z",
+            "since_epoch": time.time(), "token": "someone-else"}  # fmt: skip
+    on_target(target, f"echo '{json.dumps(lock)}' > {ROOT}/lock")
+    try:
+        return deploy(target, "c0ffee2")
+    finally:
+        on_target(target, f"rm -f {ROOT}/lock")
 
 
 # ---- the cases ---------------------------------------------------------------
@@ -232,6 +245,11 @@ CASES = {
         ),
         "Not enough free disk to pull the images of c0ffee2",
         False,
+    ),
+    "lock-already-held": (
+        while_the_lock_is_held,
+        "Deploy lock /opt/stickforstats/lock is held by another-operator for deploy c0ffee3",
+        True,
     ),
     "rollback-to-a-release-not-kept": (
         lambda t, tmp: playbook(t["inventory"], "rollback.yml", "-e", "rollback_to=c0ffee3"),

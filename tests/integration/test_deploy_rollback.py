@@ -2,8 +2,10 @@
 
 The tests run in order and build on each other, as an operator's day would:
 deploy v1, write a row, deploy v2, redeploy v2, deploy a broken version
-(automatic rollback), a crashing one, roll back, roll forward, and a deploy
-refused by a held lock. Data written at the start must survive all of it.
+(automatic rollback), a crashing one, roll back, roll forward, a deploy
+killed halfway, and pruning. Data written at the start must survive all of it.
+Refusals of bad input (a held lock, a release not kept ...) are in
+test_bad_input.py.
 """
 
 from __future__ import annotations
@@ -103,30 +105,6 @@ def test_rollback_to_a_named_kept_release(ssh_target, row):
     assert run.returncode == 0, run.stdout[-5000:]
     assert serving(ssh_target) == V2
     assert http(ssh_target, "/api/v1/health/")["version"] == V2
-
-
-def test_rollback_to_a_release_that_is_not_kept_is_refused(ssh_target, row):
-    run = playbook(ssh_target["inventory"], "rollback.yml", "-e", f"rollback_to={V3}")
-    assert run.returncode != 0
-    assert f"Release {V3} is not kept on this host" in run.stdout
-    assert serving(ssh_target) == V2
-
-
-def test_a_deploy_while_the_lock_is_held_is_refused(ssh_target, row):
-    lock = {"holder": "another-operator", "purpose": "deploy c0ffee1", "since": "2026-01-01T00:00:00Z",
-            "since_epoch": time.time(), "token": "someone-else"}  # fmt: skip
-    on_target(ssh_target, f"echo '{json.dumps(lock)}' > {ROOT}/lock")
-    try:
-        run = deploy(ssh_target, V3)
-        assert run.returncode != 0
-        assert "held by another-operator for deploy c0ffee1" in run.stdout, run.stdout[-3000:]
-        assert serving(ssh_target) == V2
-        assert (
-            on_target(ssh_target, f"test -e {ROOT}/releases/{V3} && echo yes || echo no").strip()
-            == "no"
-        )
-    finally:
-        on_target(ssh_target, f"rm -f {ROOT}/lock")
 
 
 def test_a_deploy_killed_halfway_leaves_the_old_release_current_then_a_new_deploy_succeeds(
