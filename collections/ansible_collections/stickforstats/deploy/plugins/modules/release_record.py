@@ -1,0 +1,229 @@
+#!/usr/bin/python
+"""Records a healthy release in one round trip: manifest, current link, history."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: release_record
+short_description: Record a healthy release (manifest, C(current) link, history) in one call
+version_added: 0.2.0
+author: stickforstats-deploy engineers
+description:
+  - Runs on the target once the release passed its health check, and does what five tasks
+    did before (one round trip instead of five).
+  - With O(record=true), writes C(release.json) in the release directory (version, images with
+    the digests Docker has for them, sha256 of the compose and env files, who, when, previous,
+    outcome) atomically, and appends a deploy event to C(history.jsonl).
+  - Always points C(current) at the release, atomically (a new link renamed over the old one).
+  - Never reads or returns the content of an env file, only its sha256.
+options:
+  root:
+    description: The deploy root, holding C(releases/), C(current) and C(history.jsonl).
+    type: path
+    required: true
+  version:
+    description: The release (a directory under C(releases/)).
+    type: str
+    required: true
+  previous:
+    description: The release that served before, recorded as is.
+    type: str
+    default: ""
+  project_name:
+    description: Compose project name, to list the release's images with C(docker compose config).
+    type: str
+    required: true
+  holder:
+    description: Who deployed, recorded as is.
+    type: str
+    required: true
+  record:
+    description:
+      - Write the manifest and append to the history. V(false) when the run changed nothing
+        (a second deploy of the same version), so that nothing is recorded twice.
+    type: bool
+    default: true
+  history_extra:
+    description: More fields for the history event (never a secret), such as health attempts.
+    type: dict
+    default: {}
+attributes:
+  check_mode:
+    support: full
+    description: In check mode nothing is written; the result says what would be.
+  diff_mode:
+    support: none
+    description: No diff.
+  idempotent:
+    support: partial
+    description: The link is only changed when it points elsewhere; with O(record=true) an event is appended.
+"""
+
+EXAMPLES = r"""
+- name: The release is recorded and current points at it
+  stickforstats.deploy.release_record:
+    root: /opt/stickforstats
+    version: c0ffee2
+    previous: c0ffee1
+    project_name: stickforstats
+    holder: ci@runner
+"""
+
+RETURN = r"""
+manifest:
+  description: What C(release.json) holds (when O(record=true)).
+  type: dict
+  returned: when O(record=true)
+appended:
+  description: The history event appended.
+  type: dict
+  returned: when O(record=true)
+switched:
+  description: Whether C(current) was pointed elsewhere.
+  type: bool
+  returned: always
+"""
+
+import fnmatch  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import time  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+RECORDED_FILES = ("docker-compose.yml", ".env*", "*.env")
+
+
+def recorded_files(release_dir: str) -> dict[str, str]:
+    """sha256 of the compose and env files directly in RELEASE_DIR, by name."""
+    hashes = {}
+    for name in sorted(os.listdir(release_dir)):
+        path = os.path.join(release_dir, name)
+        if os.path.isfile(path) and any(fnmatch.fnmatch(name, p) for p in RECORDED_FILES):
+            digest = hashlib.sha256()
+            with open(path, "rb") as handle:
+                for block in iter(lambda: handle.read(65536), b""):
+                    digest.update(block)
+            hashes[name] = digest.hexdigest()
+    return hashes
+
+
+def image_digests(inspected: list[dict], refs: list[str]) -> dict[str, str]:
+    """REF -> its repo digests (space-separated) from `docker image inspect` output."""
+    by_tag: dict[str, str] = {}
+    for image in inspected:
+        digests = " ".join(image.get("RepoDigests") or [])
+        for tag in image.get("RepoTags") or []:
+            by_tag[tag] = digests
+    return {ref: by_tag.get(ref, "") for ref in refs}
+
+
+def point_link(link: str, target: str) -> bool:
+    """Points LINK at TARGET atomically; False when it already does."""
+    try:
+        if os.readlink(link) == target:
+            return False
+    except OSError:
+        pass
+    tmp = f"{link}.new.{os.getpid()}"
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+    return True
+
+
+def write_atomically(path: str, text: str, mode: int = 0o644) -> None:
+    tmp = f"{path}.new.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "root": {"type": "path", "required": True},
+            "version": {"type": "str", "required": True},
+            "previous": {"type": "str", "default": ""},
+            "project_name": {"type": "str", "required": True},
+            "holder": {"type": "str", "required": True},
+            "record": {"type": "bool", "default": True},
+            "history_extra": {"type": "dict", "default": {}},
+        },
+        supports_check_mode=True,
+    )
+    p = module.params
+    release_dir = os.path.join(p["root"], "releases", p["version"])
+    if not os.path.isdir(release_dir):
+        module.fail_json(msg=f"Release directory {release_dir} does not exist")
+    result: dict = {"changed": False}
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+    if p["record"]:
+        compose = os.path.join(release_dir, "docker-compose.yml")
+        rc, out, err = module.run_command(
+            ["docker", "compose", "-p", p["project_name"], "--project-directory", release_dir,
+             "-f", compose, "config", "--images"],
+        )  # fmt: skip
+        if rc != 0:
+            module.fail_json(msg=f"docker compose config --images failed: {err.strip()[:500]}")
+        refs = sorted(set(out.split()))
+        rc, out, err = module.run_command(["docker", "image", "inspect", *refs])
+        if rc != 0:
+            module.fail_json(msg=f"docker image inspect failed: {err.strip()[:500]}")
+        manifest = {
+            "version": p["version"],
+            "git_sha": p["version"],
+            "images": image_digests(json.loads(out or "[]"), refs),
+            "files": recorded_files(release_dir),
+            "deployed_by": p["holder"],
+            "deployed_at": now,
+            "previous": p["previous"],
+            "outcome": "success",
+        }
+        appended = {
+            "at": now,
+            "event": "deploy",
+            "version": p["version"],
+            "previous": p["previous"],
+            "outcome": "success",
+            "by": p["holder"],
+            **p["history_extra"],
+        }
+        if not module.check_mode:
+            write_atomically(
+                os.path.join(release_dir, "release.json"),
+                json.dumps(manifest, indent=4, sort_keys=True) + "\n",
+            )
+        result.update(changed=True, manifest=manifest, appended=appended)
+
+    link = os.path.join(p["root"], "current")
+    target = os.path.join("releases", p["version"])
+    if module.check_mode:
+        try:
+            switched = os.readlink(link) != target
+        except OSError:
+            switched = True
+    else:
+        switched = point_link(link, target)
+    result["switched"] = switched
+    result["changed"] = result["changed"] or switched
+
+    if p["record"] and not module.check_mode:
+        fd = os.open(
+            os.path.join(p["root"], "history.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
+        )
+        with os.fdopen(fd, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(result["appended"], sort_keys=True) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

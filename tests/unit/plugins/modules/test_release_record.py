@@ -1,0 +1,66 @@
+"""Pure parts of the release_record module (plugins/modules/release_record.py).
+
+The whole module runs on real targets in tests/integration/test_deploy_rollback.py
+and molecule/deploy (release.json, current, history.jsonl checked there)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from ansible_collections.stickforstats.deploy.plugins.modules.release_record import (
+    image_digests,
+    point_link,
+    recorded_files,
+    write_atomically,
+)
+
+
+def test_only_compose_and_env_files_are_hashed_never_read_back(tmp_path: Path) -> None:
+    for name, text in {
+        "docker-compose.yml": "services: {}\n",
+        ".env": "A=1\n",
+        ".env.prod": "SECRET_KEY='x'\n",
+        "backend.env": "B=2\n",
+        "release.json": "{}",
+        "notes.txt": "no",
+    }.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "docker").mkdir()
+    hashes = recorded_files(str(tmp_path))
+    assert sorted(hashes) == [".env", ".env.prod", "backend.env", "docker-compose.yml"]
+    assert hashes[".env.prod"] == hashlib.sha256(b"SECRET_KEY='x'\n").hexdigest()
+    assert "SECRET_KEY" not in repr(hashes)
+
+
+def test_digests_are_matched_by_tag_and_missing_ones_are_empty() -> None:
+    inspected = [
+        {"RepoTags": ["r:5000/app:c0ffee2", "r:5000/app:latest"],
+         "RepoDigests": ["r:5000/app@sha256:aa"]},
+        {"RepoTags": ["r:5000/db:15"], "RepoDigests": []},
+    ]  # fmt: skip
+    refs = ["r:5000/app:c0ffee2", "r:5000/db:15", "r:5000/gone:1"]
+    assert image_digests(inspected, refs) == {
+        "r:5000/app:c0ffee2": "r:5000/app@sha256:aa",
+        "r:5000/db:15": "",
+        "r:5000/gone:1": "",
+    }
+
+
+def test_the_link_is_replaced_atomically_and_only_when_it_points_elsewhere(tmp_path: Path) -> None:
+    link = str(tmp_path / "current")
+    assert point_link(link, "releases/a") is True
+    assert os.readlink(link) == "releases/a"
+    assert point_link(link, "releases/a") is False
+    assert point_link(link, "releases/b") is True
+    assert os.readlink(link) == "releases/b"
+    assert sorted(os.listdir(tmp_path)) == ["current"]
+
+
+def test_the_manifest_is_written_whole_with_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "release.json"
+    write_atomically(str(path), '{"version": "c0ffee2"}\n')
+    assert path.read_text() == '{"version": "c0ffee2"}\n'
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert sorted(os.listdir(tmp_path)) == ["release.json"]
