@@ -45,6 +45,15 @@ options:
     description: Age in seconds after which a lock counts as stale.
     type: int
     default: 3600
+  directories:
+    description:
+      - Directories made (mode 0750, with their parents) when missing, once the lock is held,
+        such as the deploy root, its C(releases/) and the new release's directory, so that
+        taking the lock is the run's only round trip before staging. Never made when the lock
+        is refused, nor in check mode. The lock file's own directory is made when missing.
+    type: list
+    elements: path
+    default: []
   break_stale:
     description: Break a stale lock held by another run, and say so.
     type: bool
@@ -80,6 +89,15 @@ broken:
   description: The stale lock that was broken, if any.
   type: dict
   returned: when a stale lock was broken
+made:
+  description: Directories of O(directories) that were missing and were made.
+  type: list
+  elements: str
+  returned: when the lock is held by this run, not in check mode
+current:
+  description: The release C(current) (beside the lock file) points at; empty when none.
+  type: str
+  returned: always
 age:
   description: Age of the lock found, in seconds.
   type: float
@@ -115,6 +133,25 @@ def write_lock(path: str, lock: dict) -> bool:
     return True
 
 
+def make_directories(paths: list[str]) -> list[str]:
+    """Makes each missing directory (mode 0750); returns those made."""
+    made = []
+    for directory in paths:
+        if not os.path.isdir(directory):
+            os.makedirs(directory, mode=0o750, exist_ok=True)
+            os.chmod(directory, 0o750)
+            made.append(directory)
+    return made
+
+
+def current_release(lock_path: str) -> str:
+    """The release the `current` link beside LOCK_PATH points at ('' when none)."""
+    try:
+        return os.path.basename(os.readlink(os.path.join(os.path.dirname(lock_path), "current")))
+    except OSError:
+        return ""
+
+
 def describe(lock: dict, age: float) -> str:
     return (
         f"held by {lock.get('holder', 'unknown')} for {lock.get('purpose', '?')} "
@@ -136,6 +173,7 @@ def main() -> None:
             "purpose": {"type": "str", "default": "deploy"},
             "stale_after": {"type": "int", "default": 3600},
             "break_stale": {"type": "bool", "default": False},
+            "directories": {"type": "list", "elements": "path", "default": []},
         },
         required_if=[("state", "present", ["token"]), ("state", "absent", ["token"])],
         supports_check_mode=True,
@@ -144,7 +182,7 @@ def main() -> None:
     path, now = p["path"], time.time()
     found = read_lock(path)
     age = now - float(found.get("since_epoch", now)) if found else None
-    result: dict = {"changed": False, "lock": found or {}}
+    result: dict = {"changed": False, "lock": found or {}, "current": current_release(path)}
     if age is not None:
         result["age"] = round(age, 1)
 
@@ -159,7 +197,7 @@ def main() -> None:
         module.exit_json(**result)
 
     if found and found.get("token") == p["token"]:
-        module.exit_json(**result)
+        held(module, result)
     if found:
         stale = age is not None and age > p["stale_after"]
         if not (stale and p["break_stale"]):
@@ -181,12 +219,21 @@ def main() -> None:
         "since_epoch": now,
         "token": p["token"],
     }
+    if not module.check_mode:
+        make_directories([os.path.dirname(path)])
     if not module.check_mode and not write_lock(path, lock):
         again = read_lock(path) or {}
         module.fail_json(
             msg=f"Deploy lock {path} was just taken: {describe(again, 0)}.", lock=again
         )
     result.update(changed=True, lock=lock)
+    held(module, result)
+
+
+def held(module: AnsibleModule, result: dict) -> None:
+    """Exits with the lock held by this run, its directories made."""
+    if not module.check_mode:
+        result["made"] = make_directories(module.params["directories"])
     module.exit_json(**result)
 
 
