@@ -8,6 +8,12 @@ modules travel, not what they do: same SSH, same host key checking, module
 arguments never on a command line (tests/integration/test_secrets.py runs
 through it). Without the package, or with ANSIBLE_STRATEGY=linear, runs are
 plain Ansible.
+
+Mitogen puts `-o StrictHostKeyChecking no` first on ssh's command line when
+host key checking is turned off in Ansible's settings, which would override
+the `StrictHostKeyChecking=yes` of ansible.cfg's ssh_args. So when the
+setting is off, this strategy stays plain `linear`, where ansible.cfg's
+option comes first and checking stays on.
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ description:
 author: stickforstats-deploy engineers
 """
 
+from ansible import constants  # noqa: E402
+
 try:
+    if not constants.config.get_config_value("HOST_KEY_CHECKING"):
+        raise ImportError("host key checking is off in the settings: not through Mitogen")
     import ansible_mitogen.loaders
     import ansible_mitogen.strategy
-except ImportError:  # mitogen not installed: plain linear
+except ImportError:  # mitogen not installed, or host key checking off: plain linear
     from ansible.plugins.strategy.linear import StrategyModule
 else:
     _Linear = ansible_mitogen.loaders.strategy_loader.get("linear", class_only=True)

@@ -202,7 +202,8 @@ CASES = {
         lambda t, tmp: playbook(
             str(wrong_host_key(t, tmp)), "deploy.yml", "-e", "app_version=c0ffee2"
         ),
-        "Host key verification failed",
+        # plain ssh says the first, Mitogen (the default strategy) the second
+        ("Host key verification failed", "SSH reported an unrecognized or mismatching host key"),
         True,
     ),
     "health-answers-500": (
@@ -252,8 +253,8 @@ CASES = {
         True,
     ),
     "rollback-to-a-release-not-kept": (
-        lambda t, tmp: playbook(t["inventory"], "rollback.yml", "-e", "rollback_to=c0ffee3"),
-        "Release c0ffee3 is not kept on this host",
+        lambda t, tmp: playbook(t["inventory"], "rollback.yml", "-e", "rollback_to=abcdef9"),
+        "Release abcdef9 is not kept on this host",
         False,
     ),
     "wrong-vault-password": (
@@ -292,7 +293,8 @@ def test_bad_input_is_refused_and_the_previous_release_keeps_serving(
     run = run_it(ssh_target, tmp_path)
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-3000:]
-    assert reason in output, output[-5000:]
+    reasons = (reason,) if isinstance(reason, str) else reason
+    assert any(r in output for r in reasons), output[-5000:]
     assert serving(ssh_target) == BASELINE
     assert http(ssh_target, "/api/v1/health/")["version"] == BASELINE
     assert baseline in http(ssh_target, "/api/v1/items/")["items"]

@@ -173,13 +173,15 @@ def main() -> None:
         if rc != 0:
             module.fail_json(msg=f"docker compose config --images failed: {err.strip()[:500]}")
         refs = sorted(set(out.split()))
-        rc, out, err = module.run_command(["docker", "image", "inspect", *refs])
-        if rc != 0:
-            module.fail_json(msg=f"docker image inspect failed: {err.strip()[:500]}")
+        inspected = "[]"
+        if refs:
+            rc, inspected, err = module.run_command(["docker", "image", "inspect", *refs])
+            if rc != 0:
+                module.fail_json(msg=f"docker image inspect failed: {err.strip()[:500]}")
         manifest = {
             "version": p["version"],
             "git_sha": p["version"],
-            "images": image_digests(json.loads(out or "[]"), refs),
+            "images": image_digests(json.loads(inspected or "[]"), refs),
             "files": recorded_files(release_dir),
             "deployed_by": p["holder"],
             "deployed_at": now,
