@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VERSION ?= c0ffee1
 VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
 
-.PHONY: setup sandbox sandbox-down rollback lint unit test
+.PHONY: setup sandbox sandbox-down rollback lint unit test bench bench-quick
 
 setup:
 	bash tests/harness/setup.sh
@@ -28,6 +28,15 @@ rollback: setup
 
 sandbox-down:
 	$(PY) tests/harness/targets.py down --session sandbox
+
+# Deploy benchmarks on the sandbox targets (bench/README.md): ours against the old
+# pipeline and the floor; results in bench/results/latest.{json,md,png}.
+# BENCH_ARGS=--keep leaves the targets up.
+bench: setup
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+bench-quick: setup
+	$(PY) -m bench.run --quick $(BENCH_ARGS)
 
 lint:
 	$(BIN)/yamllint -s .

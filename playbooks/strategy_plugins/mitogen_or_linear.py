@@ -9,9 +9,9 @@ arguments never on a command line (tests/integration/test_secrets.py runs
 through it). Without the package, or with ANSIBLE_STRATEGY=linear, runs are
 plain Ansible.
 
-Mitogen puts `-o StrictHostKeyChecking no` first on ssh's command line when
-host key checking is turned off in Ansible's settings, which would override
-the `StrictHostKeyChecking=yes` of ansible.cfg's ssh_args. So when the
+When host key checking is turned off in Ansible's settings, Mitogen puts an
+ssh option that turns it off first on ssh's command line, ahead of (and so
+overriding) the option of ansible.cfg's ssh_args that turns it on. So when the
 setting is off, this strategy stays plain `linear`, where ansible.cfg's
 option comes first and checking stays on.
 """

@@ -1,0 +1,1 @@
+"""Benchmarks of the deploy: ours against the old pipeline and the floor (make bench)."""
