@@ -343,9 +343,9 @@ def markdown(data: dict) -> str:
     out += ["", "## The old pipeline, as reproduced", ""]
     out += _fidelity_lines(info.get("fidelity"), summ.get("ours_after_old"))
     if data.get("notes"):
-        out += ["", "## Notes", ""] + [f"- {n}" for n in data["notes"]]
+        out += ["", "## Notes", ""] + [f"- {_line(n)}" for n in data["notes"]]
     if data.get("failures"):
-        out += ["", "## FAILURES", ""] + [f"- {f}" for f in data["failures"]]
+        out += ["", "## FAILURES", ""] + [f"- {_line(f)}" for f in data["failures"]]
     return "\n".join(out) + "\n"
 
 
@@ -357,6 +357,11 @@ def _cpu_line(cpu: dict) -> str:
         f" ({cpu.get('target_cpus_quiet', 0):.2f} without it) and the prober"
         f" {cpu.get('prober_cpus', 0):.2f}, of {cpu.get('cpus', 2)} on this machine. "
     )
+
+
+def _line(text: str) -> str:
+    """One Markdown list item from a message that may span lines."""
+    return " / ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def _pct(part: float | None, whole: float | None) -> str:
@@ -493,7 +498,9 @@ def chart(data: dict, path: Path) -> None:
     for i, n in enumerate(names):
         ax.annotate(f"{_r(ov[n]['ratio_to_default'])}\n{_s(ov[n]['ssh_connections']['median'], ' ssh', 0)}",
                     (i, meds[i]), ha="center", va="bottom", fontsize=8)  # fmt: skip
-    ax.set_xticks(range(len(names)), [n.replace(", ", "\n") for n in names], fontsize=7)
+    labels = [n.replace(", ", "\n").replace("connection reuse", "conn. reuse") for n in names]
+    ax.set_xticks(range(len(names)), labels, fontsize=7)
+    ax.set_ylim(0, max(meds, default=1.0) * 1.25 or 1.0)
     ax.set_title("5. ours: Ansible settings (x default, new SSH connections)", fontsize=10)
     ax.set_ylabel("seconds")
     fig.tight_layout()
