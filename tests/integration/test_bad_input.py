@@ -128,26 +128,23 @@ def while_the_lock_is_held(target: dict, tmp: Path):
         on_target(target, f"rm -f {ROOT}/lock")
 
 
+def next_deploy(inventory: str, *extra: str):
+    """deploy.yml of c0ffee2 (the version each refused deploy would have brought)."""
+    return playbook(inventory, "deploy.yml", "-e", "app_version=c0ffee2", *extra)
+
+
 # ---- the cases ---------------------------------------------------------------
 
 # id -> (how to run it, the reason expected in the output, caught before any host change)
 CASES = {
     "missing-secret": (
-        lambda t, tmp: playbook(
-            str(without_secret(t, tmp, "vault_db_password")),
-            "deploy.yml",
-            "-e",
-            "app_version=c0ffee2",
-        ),
+        lambda t, tmp: next_deploy(str(without_secret(t, tmp, "vault_db_password"))),
         "Secrets missing from the vault: vault_db_password",
         True,
     ),
     "empty-secret": (
-        lambda t, tmp: playbook(
+        lambda t, tmp: next_deploy(
             t["inventory"],
-            "deploy.yml",
-            "-e",
-            "app_version=c0ffee2",
             "-e",
             '{"vault_django_secret_key": ""}',
         ),
@@ -165,11 +162,8 @@ CASES = {
         False,
     ),
     "invalid-compose-yaml": (
-        lambda t, tmp: playbook(
+        lambda t, tmp: next_deploy(
             t["inventory"],
-            "deploy.yml",
-            "-e",
-            "app_version=c0ffee2",
             "-e",
             f"stickforstats_app_dir={app_copy(tmp, broken_yaml)}",
         ),
@@ -177,11 +171,8 @@ CASES = {
         True,
     ),
     "built-service-without-image": (
-        lambda t, tmp: playbook(
+        lambda t, tmp: next_deploy(
             t["inventory"],
-            "deploy.yml",
-            "-e",
-            "app_version=c0ffee2",
             "-e",
             f"stickforstats_app_dir={app_copy(tmp, unmapped_service)}",
         ),
@@ -189,19 +180,12 @@ CASES = {
         True,
     ),
     "unreachable-host": (
-        lambda t, tmp: playbook(
-            str(inventory_copy(t, tmp, ansible_port=2399)),
-            "deploy.yml",
-            "-e",
-            "app_version=c0ffee2",
-        ),
+        lambda t, tmp: next_deploy(str(inventory_copy(t, tmp, ansible_port=2399))),
         "Connection refused",
         True,
     ),
     "wrong-host-key": (
-        lambda t, tmp: playbook(
-            str(wrong_host_key(t, tmp)), "deploy.yml", "-e", "app_version=c0ffee2"
-        ),
+        lambda t, tmp: next_deploy(str(wrong_host_key(t, tmp))),
         # plain ssh says the first, Mitogen (the default strategy) the second
         ("Host key verification failed", "SSH reported an unrecognized or mismatching host key"),
         True,
@@ -236,11 +220,8 @@ CASES = {
         False,
     ),
     "not-enough-disk": (
-        lambda t, tmp: playbook(
+        lambda t, tmp: next_deploy(
             t["inventory"],
-            "deploy.yml",
-            "-e",
-            "app_version=c0ffee2",
             "-e",
             "deploy_min_free_disk_mb=999999999",
         ),

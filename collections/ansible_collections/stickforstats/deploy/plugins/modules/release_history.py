@@ -64,10 +64,12 @@ appended:
 """
 
 import json  # noqa: E402
-import os  # noqa: E402
-import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
+    append_event,
+    now_utc,
+)
 
 
 def read_events(path: str) -> list[dict]:
@@ -98,13 +100,9 @@ def main() -> None:
     path, entry = module.params["path"], module.params["entry"]
     result: dict = {"changed": False}
     if entry is not None:
-        appended = {"at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **entry}
+        appended = {"at": now_utc(), **entry}
         if not module.check_mode:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            with os.fdopen(fd, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(appended, sort_keys=True) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            append_event(path, appended)
         result.update(changed=True, appended=appended)
     events = read_events(path)
     if entry is not None and module.check_mode:

@@ -89,9 +89,12 @@ import fnmatch  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
+    append_event,
+    now_utc,
+)
 
 RECORDED_FILES = ("docker-compose.yml", ".env*", "*.env")
 
@@ -162,7 +165,7 @@ def main() -> None:
     if not os.path.isdir(release_dir):
         module.fail_json(msg=f"Release directory {release_dir} does not exist")
     result: dict = {"changed": False}
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now = now_utc()
 
     if p["record"]:
         compose = os.path.join(release_dir, "docker-compose.yml")
@@ -217,13 +220,7 @@ def main() -> None:
     result["changed"] = result["changed"] or switched
 
     if p["record"] and not module.check_mode:
-        fd = os.open(
-            os.path.join(p["root"], "history.jsonl"), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644
-        )
-        with os.fdopen(fd, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(result["appended"], sort_keys=True) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_event(os.path.join(p["root"], "history.jsonl"), result["appended"])
     module.exit_json(**result)
 
 
