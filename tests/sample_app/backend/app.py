@@ -16,12 +16,17 @@ answer 500, APP_MODE=hang makes it never answer, APP_MODE=crash exits at once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
+import signal
+import socket
 import sys
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import psycopg2
 import redis
@@ -35,15 +40,44 @@ def db_connect():
     return psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=2)
 
 
+IDLE: queue.LifoQueue = queue.LifoQueue()  # open connections, as Django's CONN_MAX_AGE keeps them
+
+
+@contextlib.contextmanager
+def db_cursor():
+    """A cursor on a kept connection (a new one when none is idle), committed at the end."""
+    try:
+        conn = IDLE.get_nowait()
+    except queue.Empty:
+        conn = db_connect()
+    try:
+        with conn, conn.cursor() as cur:
+            yield cur
+    except Exception:
+        conn.close()  # broken or mid-error: never reused
+        raise
+    if IDLE.qsize() < 16:
+        IDLE.put(conn)
+    else:
+        conn.close()
+
+
+CACHES: dict[str, redis.Redis] = {}
+
+
 def cache_connect(url_var: str = "REDIS_URL", timeout: float = 2) -> redis.Redis:
-    return redis.Redis.from_url(
-        os.environ[url_var], socket_timeout=timeout, socket_connect_timeout=2
-    )
+    """One client per URL for the process: redis-py pools its connections."""
+    key = f"{url_var}/{timeout}"
+    if key not in CACHES:
+        CACHES[key] = redis.Redis.from_url(
+            os.environ[url_var], socket_timeout=timeout, socket_connect_timeout=2
+        )
+    return CACHES[key]
 
 
 def check_database() -> str:
     try:
-        with db_connect() as conn, conn.cursor() as cur:
+        with db_cursor() as cur:
             cur.execute("SELECT 1")
             cur.fetchone()
         return "ok"
@@ -112,10 +146,14 @@ class Handler(BaseHTTPRequestHandler):
                 },
             )
         elif path == "/api/v1/items/":
-            with db_connect() as conn, conn.cursor() as cur:
+            with db_cursor() as cur:
                 cur.execute("SELECT id, name, version FROM items ORDER BY id")
                 rows = [{"id": r[0], "name": r[1], "version": r[2]} for r in cur.fetchall()]
             self._send(200, {"items": rows})
+        elif path == "/api/v1/slow/":
+            seconds = min(float(parse_qs(urlparse(self.path).query).get("s", ["5"])[0]), 60.0)
+            time.sleep(seconds)
+            self._send(200, {"version": VERSION, "slept_s": seconds})
         elif path == "/api/v1/version/":
             self._send(200, {"version": VERSION})
         else:
@@ -131,12 +169,28 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError):
             self._send(400, {"error": "body must be JSON with a name"})
             return
-        with db_connect() as conn, conn.cursor() as cur:
+        with db_cursor() as cur:
             cur.execute(
                 "INSERT INTO items (name, version) VALUES (%s, %s) RETURNING id", (name, VERSION)
             )
             item_id = cur.fetchone()[0]
         self._send(201, {"id": item_id, "name": name, "version": VERSION})
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = False  # server_close() waits for the requests in flight
+    request_queue_size = 128  # listen backlog (gunicorn's is 2048; the stdlib's 5 drops bursts)
+
+
+STOPPING = threading.Event()
+
+
+def on_sigterm(action) -> None:
+    def handler(_signum, _frame) -> None:
+        STOPPING.set()
+        action()
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def serve(port: int) -> None:
@@ -146,22 +200,37 @@ def serve(port: int) -> None:
             break
         except psycopg2.OperationalError:
             time.sleep(1)
-    ThreadingHTTPServer(("0.0.0.0", port), Handler).serve_forever()
+    server = Server(("0.0.0.0", port), Handler)
+    # shutdown() blocks until serve_forever returns: call it from another thread.
+    on_sigterm(lambda: threading.Thread(target=server.shutdown).start())
+    server.serve_forever()
+    server.server_close()  # stop listening, then wait for the requests in flight
+    print(f"sample app {VERSION}: stopped after finishing requests in flight", flush=True)
+
+
+def lifecycle(broker: redis.Redis, role: str, event: str) -> None:
+    broker.rpush(f"lifecycle:{role}", f"{event} {socket.gethostname()} {time.time():.3f} {VERSION}")
 
 
 def worker() -> None:
-    queue = cache_connect("CELERY_BROKER_URL", timeout=10)
-    while True:
-        job = queue.blpop(["jobs"], timeout=5)
+    broker = cache_connect("CELERY_BROKER_URL", timeout=10)
+    on_sigterm(lambda: None)
+    lifecycle(broker, "worker", "start")
+    while not STOPPING.is_set():
+        job = broker.blpop(["jobs"], timeout=1)
         if job:
-            queue.incr("jobs_done")
+            broker.incr("jobs_done")
+    lifecycle(broker, "worker", "stop")
 
 
 def beat() -> None:
-    queue = cache_connect("CELERY_BROKER_URL")
-    while True:
-        queue.rpush("jobs", json.dumps({"at": time.time(), "by": VERSION}))
-        time.sleep(5)
+    broker = cache_connect("CELERY_BROKER_URL")
+    on_sigterm(lambda: None)
+    lifecycle(broker, "beat", "start")
+    while not STOPPING.is_set():
+        broker.rpush("jobs", json.dumps({"at": time.time(), "by": VERSION}))
+        STOPPING.wait(5)
+    lifecycle(broker, "beat", "stop")
 
 
 def main() -> None:

@@ -1,0 +1,654 @@
+#!/usr/bin/python
+"""Bring a release's Compose services up without dropping a request."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: compose_rollout
+short_description: Bring a release's Compose services up, rolling the web services behind nginx
+description:
+  - Makes the release in O(project_src) the one that serves, in one call on the host.
+  - "O(strategy=rolling): services in O(keep) (the database, the cache) are never
+    recreated: they are created or started when missing, and recreated only when
+    their image, environment or mounted files differ. Web services in O(rolling)
+    get new containers beside the old ones (C(up --scale --no-recreate)); once all
+    of them pass their healthcheck (or, without one, accept connections on their
+    port), one write of the proxy's upstream files and one graceful nginx reload
+    move the traffic. The old containers stay running, out of the traffic, for
+    O(warm_window) seconds (a rollback within it is a traffic switch), then a
+    detached job stops them with a bound of O(drain_timeout) seconds for the
+    requests in flight; with O(warm_window=0) they are stopped before the call
+    returns. Services in O(overlap) (workers) get a new container
+    before the old one stops. Every other service is recreated by Compose, which
+    stops the old container first (Celery beat never runs twice at once)."
+  - If a new web container does not become ready within O(start_timeout), exits,
+    or keeps failing its healthcheck, every container this call created is removed
+    and the traffic never moved.
+  - "O(strategy=recreate): C(up) as Compose does it (each changed service is
+    stopped, then started): the plain strategy for apps whose services cannot
+    run twice."
+  - The proxy service mounts O(proxy_dir) at O(proxy_mount) through a Compose
+    override file this module writes; the app's nginx config includes
+    C(upstreams*.conf) and C(<service>*.map) from there (see the collection README).
+options:
+  project_src: {type: path, required: true, description: The release directory.}
+  project_name: {type: str, required: true, description: Compose project name.}
+  files: {type: list, elements: str, default: [docker-compose.yml], description: Compose files in O(project_src).}
+  pull: {type: str, choices: [never, missing], default: never, description: Whether C(up) pulls images missing on the host.}
+  strategy: {type: str, choices: [rolling, recreate], default: rolling, description: How changed services are replaced.}
+  rolling: {type: dict, default: {}, description: Web service -> port the proxy sends its traffic to.}
+  overlap: {type: list, elements: str, default: [], description: Services whose new container starts before the old stops.}
+  keep: {type: list, elements: str, default: [], description: Services never recreated by a release change (data services).}
+  proxy_service: {type: str, default: "", description: The nginx service in front of the O(rolling) services (required for them).}
+  proxy_dir: {type: path, required: true, description: Host directory for upstream files, state and the Compose override.}
+  proxy_mount: {type: str, default: /etc/nginx/sfs, description: Where the proxy container sees O(proxy_dir).}
+  start_timeout: {type: int, default: 120, description: Seconds for new containers to become ready.}
+  unhealthy_streak: {type: int, default: 8, description: Failed healthchecks in a row that fail a new container early.}
+  drain_timeout: {type: int, default: 30, description: Seconds a stopped container gets to finish its requests in flight.}
+  warm_window: {type: int, default: 600, description: Seconds the replaced web containers keep running, out of the traffic.}
+author: stickforstats-deploy
+"""
+
+RETURN = r"""
+switched: {description: Web services whose traffic moved to new or warm containers, type: list, returned: always}
+started: {description: Containers this call created, type: list, returned: always}
+warm: {description: Containers out of the traffic that keep running until warm_until, type: list, returned: always}
+warm_until: {description: Unix time after which the warm containers are stopped, type: float, returned: always}
+recreated: {description: Services Compose recreated or started, type: list, returned: always}
+mounted_releases: {description: Release directories that running containers mount files from, type: list, returned: always}
+"""
+
+import fcntl  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shlex  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+MARK = "# Written by stickforstats.deploy.compose_rollout on every deploy: do not edit.\n"
+
+
+class RolloutError(Exception):
+    pass
+
+
+class Rollout:
+    def __init__(self, module: AnsibleModule) -> None:
+        self.m = module
+        self.p = module.params
+        self.src = self.p["project_src"]
+        self.project = self.p["project_name"]
+        self.proxy = self.p["proxy_service"]
+        self.dir = self.p["proxy_dir"]
+        self.override = os.path.join(self.dir, "compose.override.yml")
+        self.started: list[str] = []
+        self.recreated: list[str] = []
+        self.changed = False
+        self.pull = ["--pull", module.params["pull"]]
+
+    # -- commands ------------------------------------------------------------
+    def run(self, argv: list[str], check: bool = True) -> str:
+        rc, out, err = self.m.run_command(argv, environ_update={"COMPOSE_PROGRESS": "quiet"})
+        if check and rc != 0:
+            # Compose and Docker errors name files and services, never env values.
+            last = [line for line in (err or out).strip().splitlines() if line.strip()][-1:]
+            raise RolloutError(
+                f"`{' '.join(shlex.quote(a) for a in argv[:6])} ...` exited {rc}: "
+                + (last[0] if last else "no output")
+            )
+        return out
+
+    def compose(self, *args: str, check: bool = True) -> str:
+        argv = [
+            "docker",
+            "compose",
+            "--project-name",
+            self.project,
+            "--project-directory",
+            self.src,
+        ]
+        for name in self.p["files"]:
+            argv += ["--file", os.path.join(self.src, name)]
+        if self.proxy:
+            argv += ["--file", self.override]
+        return self.run(argv + list(args), check=check)
+
+    # -- state on the host ---------------------------------------------------
+    def config(self) -> tuple[dict, dict]:
+        services = json.loads(self.compose("config", "--format", "json"))["services"]
+        hashes = {}
+        for line in self.compose("config", "--hash", "*").splitlines():
+            name, _, digest = line.partition(" ")
+            hashes[name] = digest.strip()
+        return services, hashes
+
+    def containers(self) -> list[dict]:
+        ids = self.run(
+            [
+                "docker",
+                "ps",
+                "--all",
+                "--quiet",
+                "--no-trunc",
+                "--filter",
+                f"label=com.docker.compose.project={self.project}",
+            ]
+        ).split()
+        if not ids:
+            return []
+        out = []
+        for c in json.loads(self.run(["docker", "inspect", *ids])):
+            labels = c["Config"].get("Labels") or {}
+            if labels.get("com.docker.compose.oneoff") == "True":
+                continue
+            state = c["State"]
+            nets = (c.get("NetworkSettings") or {}).get("Networks") or {}
+            out.append({
+                "id": c["Id"],
+                "name": c["Name"].lstrip("/"),
+                "service": labels.get("com.docker.compose.service", ""),
+                "hash": labels.get("com.docker.compose.config-hash", ""),
+                "running": bool(state.get("Running")) and not state.get("Restarting"),
+                "status": state.get("Status", ""),
+                "exit_code": state.get("ExitCode", 0),
+                "restarts": c.get("RestartCount", 0),
+                "health": (state.get("Health") or {}).get("Status"),
+                "streak": (state.get("Health") or {}).get("FailingStreak", 0),
+                "probe": last_probe(state.get("Health") or {}),
+                "ip": next((n.get("IPAddress") for n in nets.values() if n.get("IPAddress")), ""),
+                "image": c["Config"].get("Image", ""),
+                "env": sorted(c["Config"].get("Env") or []),
+                "mounts": [(mt.get("Source", ""), mt.get("Destination", "")) for mt in c.get("Mounts") or []],
+            })  # fmt: skip
+        return out
+
+    def read_state(self) -> dict:
+        try:
+            with open(os.path.join(self.dir, "state.json"), encoding="utf-8") as fh:
+                return json.load(fh)
+        except (OSError, ValueError):
+            return {}
+
+    def write(self, name: str, text: str) -> bool:
+        """Atomically replace proxy_dir/name; True when its content changed."""
+        path = os.path.join(self.dir, name)
+        try:
+            with open(path, encoding="utf-8") as fh:
+                if fh.read() == text:
+                    return False
+        except OSError:
+            pass
+        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{name}.")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        return True
+
+    def remove(self, name: str) -> bool:
+        try:
+            os.unlink(os.path.join(self.dir, name))
+            return True
+        except FileNotFoundError:
+            return False
+
+    # -- readiness -----------------------------------------------------------
+    def wait_ready(self, names: list[str], ports: dict[str, int], what: str) -> None:
+        """Until every named container is healthy (or serves its port), bounded."""
+        deadline = time.monotonic() + self.p["start_timeout"]
+        seen_open: dict[str, int] = {}
+        while True:
+            by_name = {c["name"]: c for c in self.containers()}
+            pending = []
+            for name in names:
+                c = by_name.get(name)
+                if c is None:
+                    raise RolloutError(f"{what}: container {name} disappeared")
+                if (
+                    c["status"] in ("exited", "dead")
+                    or c["restarts"] > 0
+                    or c["status"] == "restarting"
+                ):
+                    raise RolloutError(
+                        f"{what}: container {name} stopped (status {c['status']}, exit code {c['exit_code']})"
+                    )
+                if c["health"] == "unhealthy" or c["streak"] >= self.p["unhealthy_streak"]:
+                    raise RolloutError(
+                        f"{what}: container {name} fails its healthcheck ({c['streak']} times in a row"
+                        + (f", last: {c['probe']})" if c["probe"] else ")")
+                    )
+                if c["health"] == "healthy":
+                    continue
+                port = ports.get(c["service"])
+                if c["health"] is None and c["running"] and port and self.accepts(c["ip"], port):
+                    seen_open[name] = seen_open.get(name, 0) + 1
+                    if seen_open[name] >= 3:  # open three polls in a row (1.5 s)
+                        continue
+                elif c["health"] is None and c["running"] and not port:
+                    seen_open[name] = seen_open.get(name, 0) + 1
+                    if seen_open[name] >= 3:  # running 1.5 s without exiting
+                        continue
+                else:
+                    seen_open[name] = 0
+                pending.append(f"{name} ({c['health'] or c['status']})")
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise RolloutError(
+                    f"{what}: not ready after {self.p['start_timeout']} s: {', '.join(pending)}"
+                )
+            time.sleep(0.5)
+
+    @staticmethod
+    def accepts(ip: str, port: int) -> bool:
+        if not ip:
+            return False
+        try:
+            with socket.create_connection((ip, port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    # -- proxy ---------------------------------------------------------------
+    def proxy_container(self, containers: list[dict]) -> dict | None:
+        return next((c for c in containers if c["service"] == self.proxy and c["running"]), None)
+
+    def reload_proxy(self, proxy: dict) -> None:
+        self.run(["docker", "exec", proxy["id"], "nginx", "-t", "-q"])
+        self.run(["docker", "exec", proxy["id"], "nginx", "-s", "reload"])
+
+    def routes(self, targets: dict[str, list[str]]) -> bool:
+        """Upstream blocks and map lines for the rolling services; True if changed."""
+        changed = False
+        if targets:
+            blocks = [
+                f"upstream sfs_{svc} {{\n"
+                + "".join(f"  server {name}:{self.p['rolling'][svc]};\n" for name in sorted(names))
+                + "}\n"
+                for svc, names in sorted(targets.items())
+            ]
+            changed |= self.write("upstreams.conf", MARK + "".join(blocks))
+            for svc in targets:
+                changed |= self.write(f"{svc}.map", MARK + f"http http://sfs_{svc};\n")
+        else:
+            for name in os.listdir(self.dir):
+                if name == "upstreams.conf" or name.endswith(".map"):
+                    changed |= self.remove(name)
+        return changed
+
+    # -- keep services -------------------------------------------------------
+    def drifted(self, svc: str, spec: dict, running: list[dict]) -> bool:
+        """A kept service's container differs from the release in what matters to it."""
+        if not running:
+            return False
+        c = running[0]
+        if spec.get("image") and spec["image"] != c["image"]:
+            return True
+        want_env = spec.get("environment") or {}
+        have = dict(item.split("=", 1) for item in c["env"] if "=" in item)
+        # `config` writes a literal $ as $$ (so that its output reads back the same).
+        if any(
+            v is not None and have.get(k) != str(v).replace("$$", "$") for k, v in want_env.items()
+        ):
+            return True
+        want = {}
+        for vol in spec.get("volumes") or []:
+            if vol.get("type") == "bind" and vol["target"] != self.p["proxy_mount"]:
+                want[vol["target"]] = digest(vol["source"])
+        have_mounts = {dst: digest(src) for src, dst in c["mounts"] if dst in want}
+        return want != have_mounts
+
+    # -- the rollout ---------------------------------------------------------
+    def apply(self) -> dict:
+        os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        if self.proxy:
+            self.write(
+                "compose.override.yml",
+                MARK + "services:\n"
+                f"  {json.dumps(self.proxy)}:\n"
+                "    volumes:\n"
+                f"      - {{type: bind, source: {json.dumps(self.dir)}, target: {json.dumps(self.p['proxy_mount'])}, read_only: true}}\n",
+            )
+        services, hashes = self.config()
+        unknown = sorted(
+            (set(self.p["rolling"]) | set(self.p["overlap"]) | set(self.p["keep"])) - set(services)
+        )
+        if self.proxy and self.proxy not in services:
+            unknown.append(self.proxy)
+        if unknown:
+            raise RolloutError(
+                f"not services of the compose file: {', '.join(sorted(set(unknown)))}"
+            )
+        named = [
+            s
+            for s in list(self.p["rolling"]) + self.p["overlap"]
+            if services[s].get("container_name")
+        ]
+        if self.p["rolling"] and not self.proxy and self.p["strategy"] == "rolling":
+            raise RolloutError(
+                "the rolling strategy needs the proxy service in front of the web services"
+            )
+        if named and self.p["strategy"] == "rolling":
+            raise RolloutError(
+                "container_name forbids a second container of "
+                + ", ".join(named)
+                + ": remove container_name from these services, or deploy them with the recreate strategy"
+            )
+        if self.p["strategy"] == "recreate" or not (
+            self.p["rolling"] or self.p["overlap"] or self.p["keep"]
+        ):
+            return self.recreate(services)
+        return self.rolling(services, hashes)
+
+    def recreate(self, services: dict) -> dict:
+        before = {c["id"]: c["hash"] for c in self.containers()}
+        changed_routes = self.routes({})
+        self.compose("up", "--detach", "--remove-orphans", "--no-build", *self.pull)
+        after = self.containers()
+        self.recreated = sorted({c["service"] for c in after if before.get(c["id"]) != c["hash"]})
+        self.changed = bool(self.recreated) or changed_routes
+        proxy = self.proxy_container(after)
+        if proxy and changed_routes and proxy["service"] not in self.recreated:
+            self.reload_proxy(proxy)
+        self.write("state.json", json.dumps({"strategy": "recreate", "release": self.src}) + "\n")
+        return self.result(after, [], [], 0.0)
+
+    def rolling(self, services: dict, hashes: dict) -> dict:
+        p = self.p
+        state = self.read_state()
+        containers = self.containers()
+        by_service: dict[str, list[dict]] = {}
+        for c in containers:
+            by_service.setdefault(c["service"], []).append(c)
+
+        # 1. Data services: created or started if missing, never recreated for a release.
+        keep = [s for s in p["keep"] if s != self.proxy]
+        for svc in keep:
+            running = [c for c in by_service.get(svc, []) if c["running"]]
+            if self.drifted(svc, services[svc], running):
+                self.m.warn(f"{svc}: its image, environment or mounted files changed: recreated")
+                self.compose(
+                    "up", "--detach", "--no-deps", "--force-recreate", "--no-build", *self.pull, svc
+                )
+                self.recreated.append(svc)
+            elif not running:
+                self.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull,
+                             "--wait", "--wait-timeout", str(p["start_timeout"]), svc)  # fmt: skip
+                self.recreated.append(svc)
+
+        # 2. Web services: targets are running containers of this release's config;
+        #    the others that serve now stay until the switch; the rest go.
+        active_names = (state.get("active") or {}) if state.get("strategy") == "rolling" else {}
+        targets: dict[str, list[str]] = {}
+        previous: dict[str, list[dict]] = {}
+        scale: dict[str, int] = {}
+        for svc in p["rolling"]:
+            mine = [c for c in by_service.get(svc, []) if c["hash"] == hashes[svc] and c["running"]]
+            serving = [
+                c for c in by_service.get(svc, [])
+                if c not in mine and c["running"]
+                and (c["name"] in active_names.get(svc, []) or svc not in active_names)
+            ]  # fmt: skip
+            stale = [c for c in by_service.get(svc, []) if c not in mine and c not in serving]
+            self.remove_containers(stale)
+            previous[svc] = serving
+            targets[svc] = [c["name"] for c in mine]
+            if not mine:
+                scale[svc] = len(serving) + max(1, len(serving))
+        new: list[dict] = []
+        if scale:
+            before = {c["id"] for c in self.containers()}
+            args = [a for svc, n in scale.items() for a in ("--scale", f"{svc}={n}")]
+            try:
+                self.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull,
+                             *args, *scale)  # fmt: skip
+            finally:
+                new = [c for c in self.containers() if c["id"] not in before]
+                self.started += [c["name"] for c in new]
+            for c in new:
+                targets.setdefault(c["service"], []).append(c["name"])
+        try:
+            self.wait_ready(
+                [n for names in targets.values() for n in names], p["rolling"], "web containers"
+            )
+        except RolloutError:
+            self.remove_containers(new)  # they never had traffic
+            raise
+
+        # 3. The switch: one write, one graceful reload.
+        routes_changed = self.routes(targets)
+        proxy = self.proxy_container(self.containers())
+        proxy_spec = services.get(self.proxy) if self.proxy else None
+        if self.proxy and proxy is None:
+            self.compose(
+                "up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull, self.proxy
+            )
+            self.recreated.append(self.proxy)
+        elif self.proxy and self.drifted(self.proxy, proxy_spec, [proxy]):
+            self.m.warn(
+                f"{self.proxy}: its image, environment or mounted files changed: recreated (a short gap)"
+            )
+            self.compose(
+                "up",
+                "--detach",
+                "--no-deps",
+                "--force-recreate",
+                "--no-build",
+                *self.pull,
+                self.proxy,
+            )
+            self.recreated.append(self.proxy)
+        elif proxy is not None and routes_changed:
+            self.reload_proxy(proxy)
+        switched = sorted(
+            s for s in p["rolling"] if {c["name"] for c in previous[s]} != set(targets[s])
+        )
+        self.changed |= routes_changed or bool(self.started) or bool(self.recreated)
+
+        # 4. Workers overlap; every other service is recreated by Compose (stop first).
+        self.overlap(services, hashes)
+        others = [s for s in services if s not in p["rolling"] and s not in p["overlap"]
+                  and s not in p["keep"] and s != self.proxy]  # fmt: skip
+        if others:
+            before = {
+                c["id"]: c["hash"]
+                for c in self.containers()
+                if c["service"] in others and c["running"]
+            }
+            self.compose("up", "--detach", "--no-deps", "--no-build", *self.pull, *others)
+            after = [c for c in self.containers() if c["service"] in others]
+            redone = sorted({c["service"] for c in after if before.get(c["id"]) != c["hash"]})
+            self.recreated += redone
+            self.changed |= bool(redone)
+        self.remove_containers([c for c in self.containers() if c["service"] not in services])
+
+        # 5. The replaced web containers stay warm, then stop (the requests in flight finish).
+        warm = [c for s in switched for c in previous[s]]
+        if warm and p["warm_window"] <= 0:
+            time.sleep(0.5)  # nginx's old workers stop taking new requests
+            self.stop_containers(warm)
+            warm = []
+        warm_names = sorted({c["name"] for c in warm}) if warm else [
+            n for n in state.get("warm") or [] if n in {c["name"] for c in self.containers() if c["running"]}
+        ]  # fmt: skip
+        warm_until = time.time() + p["warm_window"] if warm else float(state.get("warm_until") or 0)
+        self.write("state.json", json.dumps({
+            "strategy": "rolling", "release": self.src,
+            "active": {s: sorted(n) for s, n in targets.items()},
+            "warm": warm_names, "warm_until": warm_until,
+        }, sort_keys=True) + "\n")  # fmt: skip
+        if warm:
+            self.retire_later(warm_names, p["warm_window"])
+        return self.result(self.containers(), switched, warm_names, warm_until)
+
+    def overlap(self, services: dict, hashes: dict) -> None:
+        scale = {}
+        old: list[dict] = []
+        for svc in self.p["overlap"]:
+            mine_all = [c for c in self.containers() if c["service"] == svc]
+            mine = [c for c in mine_all if c["hash"] == hashes[svc] and c["running"]]
+            others = [c for c in mine_all if c not in mine]
+            if mine:
+                self.remove_containers(others)
+                continue
+            stale = [c for c in others if not c["running"]]
+            self.remove_containers(stale)
+            running = [c for c in others if c["running"]]
+            old += running
+            scale[svc] = len(running) + max(1, len(running))
+        if not scale:
+            return
+        before = {c["id"] for c in self.containers()}
+        args = [a for svc, n in scale.items() for a in ("--scale", f"{svc}={n}")]
+        self.compose(
+            "up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull, *args, *scale
+        )
+        new = [c for c in self.containers() if c["id"] not in before]
+        self.started += [c["name"] for c in new]
+        self.wait_ready([c["name"] for c in new], {}, "new worker containers")
+        self.stop_containers(old)
+        self.recreated += sorted(scale)
+        self.changed = True
+
+    def stop_containers(self, containers: list[dict]) -> None:
+        if containers:
+            self.run(
+                [
+                    "docker",
+                    "stop",
+                    "--time",
+                    str(self.p["drain_timeout"]),
+                    *[c["id"] for c in containers],
+                ]
+            )
+            self.run(["docker", "rm", *[c["id"] for c in containers]])
+            self.changed = True
+
+    def remove_containers(self, containers: list[dict]) -> None:
+        if containers:
+            self.run(["docker", "rm", "--force", *[c["id"] for c in containers]])
+            self.changed = True
+
+    def retire_later(self, names: list[str], delay: int) -> None:
+        """A detached job: after the delay, stop warm containers the proxy no longer sends to."""
+        script = os.path.join(self.dir, "retire.sh")
+        self.write("retire.sh", RETIRE)
+        lock = os.path.join(self.dir, "rollout.lock")
+        argv = ["flock", lock, "sh", script, self.dir, str(self.p["drain_timeout"]), *names]
+        with (
+            open(os.devnull, "rb") as null_in,
+            open(os.path.join(self.dir, "retire.log"), "ab") as log,
+        ):
+            subprocess.Popen(
+                ["sh", "-c", f"sleep {int(delay)}; exec " + " ".join(shlex.quote(a) for a in argv)],
+                stdin=null_in, stdout=log, stderr=log, start_new_session=True, close_fds=True,
+            )  # fmt: skip
+
+    def result(
+        self, containers: list[dict], switched: list[str], warm: list[str], warm_until: float
+    ) -> dict:
+        releases = os.path.dirname(os.path.normpath(self.src))
+        mounted = sorted({
+            os.path.relpath(src, releases).split(os.sep)[0]
+            for c in containers if c["running"]
+            for src, _dst in c["mounts"] if src.startswith(releases + os.sep)
+        })  # fmt: skip
+        return {
+            "changed": self.changed,
+            "switched": switched,
+            "started": self.started,
+            "warm": warm,
+            "warm_until": warm_until,
+            "recreated": sorted(set(self.recreated)),
+            "mounted_releases": mounted,
+        }
+
+
+RETIRE = (
+    MARK
+    + r"""# retire.sh DIR DRAIN NAME...: stops the named containers unless upstreams.conf
+# names them again (a rollback switched back to them).
+dir=$1; drain=$2; shift 2
+for name in "$@"; do
+  if grep -q "\"$name\"" "$dir/upstreams.conf" 2>/dev/null; then
+    echo "$(date -u +%FT%TZ) $name serves again: kept"
+    continue
+  fi
+  docker stop --time "$drain" "$name" >/dev/null 2>&1 && docker rm "$name" >/dev/null 2>&1 \
+    && echo "$(date -u +%FT%TZ) $name retired"
+done
+"""
+)
+
+
+def last_probe(health: dict) -> str:
+    """The last failed healthcheck's output, one short line."""
+    log = [entry for entry in health.get("Log") or [] if entry.get("ExitCode") != 0]
+    if not log:
+        return ""
+    lines = [line.strip() for line in str(log[-1].get("Output") or "").splitlines() if line.strip()]
+    return (lines[-1] if lines else f"exit code {log[-1].get('ExitCode')}")[:200]
+
+
+def digest(path: str) -> str:
+    """Content digest of a file, or of a directory's files (names and contents)."""
+    h = hashlib.sha256()
+    if os.path.isdir(path):
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files)[:2000]:
+                full = os.path.join(root, name)
+                h.update(os.path.relpath(full, path).encode() + b"\0")
+                h.update(digest(full).encode())
+        return h.hexdigest()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 16), b""):
+                h.update(chunk)
+    except OSError:
+        return "missing"
+    return h.hexdigest()
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "project_src": {"type": "path", "required": True},
+            "project_name": {"type": "str", "required": True},
+            "files": {"type": "list", "elements": "str", "default": ["docker-compose.yml"]},
+            "pull": {"type": "str", "choices": ["never", "missing"], "default": "never"},
+            "strategy": {"type": "str", "choices": ["rolling", "recreate"], "default": "rolling"},
+            "rolling": {"type": "dict", "default": {}},
+            "overlap": {"type": "list", "elements": "str", "default": []},
+            "keep": {"type": "list", "elements": "str", "default": []},
+            "proxy_service": {"type": "str", "default": ""},
+            "proxy_dir": {"type": "path", "required": True},
+            "proxy_mount": {"type": "str", "default": "/etc/nginx/sfs"},
+            "start_timeout": {"type": "int", "default": 120},
+            "unhealthy_streak": {"type": "int", "default": 8},
+            "drain_timeout": {"type": "int", "default": 30},
+            "warm_window": {"type": "int", "default": 600},
+        },
+        supports_check_mode=False,
+    )
+    module.params["rolling"] = {k: int(v) for k, v in module.params["rolling"].items()}
+    rollout = Rollout(module)
+    os.makedirs(module.params["proxy_dir"], mode=0o755, exist_ok=True)
+    with open(os.path.join(module.params["proxy_dir"], "rollout.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the detached retire job takes it too
+        try:
+            result = rollout.apply()
+        except RolloutError as exc:
+            module.fail_json(msg=str(exc), started=rollout.started, changed=rollout.changed)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
