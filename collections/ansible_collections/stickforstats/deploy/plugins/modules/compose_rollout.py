@@ -56,6 +56,7 @@ warm: {description: Containers out of the traffic that keep running until warm_u
 warm_until: {description: Unix time after which the warm containers are stopped, type: float, returned: always}
 recreated: {description: Services Compose recreated or started, type: list, returned: always}
 mounted_releases: {description: Release directories that running containers mount files from, type: list, returned: always}
+timeline: {description: "Steps and the seconds into the call they ended at, e.g. [traffic switched, 2.1]", type: list, returned: always}
 """
 
 import fcntl  # noqa: E402
@@ -70,6 +71,7 @@ import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
+LABEL = "org.stickforstats.config"
 MARK = "# Written by stickforstats.deploy.compose_rollout on every deploy: do not edit.\n"
 
 
@@ -90,6 +92,11 @@ class Rollout:
         self.recreated: list[str] = []
         self.changed = False
         self.pull = ["--pull", module.params["pull"]]
+        self.t0 = time.monotonic()
+        self.timeline: list[list] = []
+
+    def mark(self, what: str) -> None:
+        self.timeline.append([what, round(time.monotonic() - self.t0, 2)])
 
     # -- commands ------------------------------------------------------------
     def run(self, argv: list[str], check: bool = True) -> str:
@@ -114,18 +121,34 @@ class Rollout:
         ]
         for name in self.p["files"]:
             argv += ["--file", os.path.join(self.src, name)]
-        if self.proxy:
-            argv += ["--file", self.override]
+        argv += ["--file", self.override]
         return self.run(argv + list(args), check=check)
 
     # -- state on the host ---------------------------------------------------
     def config(self) -> tuple[dict, dict]:
+        """The release's services as Compose resolves them, and a digest of each."""
+        self.write_override({})
         services = json.loads(self.compose("config", "--format", "json"))["services"]
-        hashes = {}
-        for line in self.compose("config", "--hash", "*").splitlines():
-            name, _, digest = line.partition(" ")
-            hashes[name] = digest.strip()
-        return services, hashes
+        return services, {name: config_digest(spec) for name, spec in services.items()}
+
+    def write_override(self, labels: dict[str, str]) -> None:
+        """The proxy's mount of proxy_dir, and a label on the containers a release runs.
+
+        The label (a digest of the service's resolved settings) tells the
+        containers of this release from the others. Compose's own config-hash
+        label cannot: it hashes a service without depends_on under --no-deps.
+        """
+        services: dict[str, dict] = {}
+        if self.proxy:
+            services[self.proxy] = {"volumes": [{
+                "type": "bind", "source": self.dir, "target": self.p["proxy_mount"], "read_only": True,
+            }]}  # fmt: skip
+        for svc, value in labels.items():
+            services.setdefault(svc, {})["labels"] = {LABEL: value}
+        self.write(
+            "compose.override.yml",
+            MARK + json.dumps({"services": services}, indent=2, sort_keys=True) + "\n",
+        )
 
     def containers(self) -> list[dict]:
         ids = self.run(
@@ -152,7 +175,8 @@ class Rollout:
                 "id": c["Id"],
                 "name": c["Name"].lstrip("/"),
                 "service": labels.get("com.docker.compose.service", ""),
-                "hash": labels.get("com.docker.compose.config-hash", ""),
+                "hash": labels.get(LABEL, ""),
+                "compose_hash": labels.get("com.docker.compose.config-hash", ""),
                 "running": bool(state.get("Running")) and not state.get("Restarting"),
                 "status": state.get("Status", ""),
                 "exit_code": state.get("ExitCode", 0),
@@ -200,12 +224,19 @@ class Rollout:
             return False
 
     # -- readiness -----------------------------------------------------------
-    def wait_ready(self, names: list[str], ports: dict[str, int], what: str) -> None:
-        """Until every named container is healthy (or serves its port), bounded."""
+    def wait_ready(
+        self, names: list[str], ports: dict[str, int], what: str, new: set[str]
+    ) -> list[dict]:
+        """Until every named container is healthy (or serves its port), bounded.
+
+        A new container that restarted fails at once; an older one (warm, or
+        serving already) only has to run and be healthy now.
+        """
         deadline = time.monotonic() + self.p["start_timeout"]
         seen_open: dict[str, int] = {}
         while True:
-            by_name = {c["name"]: c for c in self.containers()}
+            listed = self.containers()
+            by_name = {c["name"]: c for c in listed}
             pending = []
             for name in names:
                 c = by_name.get(name)
@@ -229,7 +260,9 @@ class Rollout:
                 port = ports.get(c["service"])
                 if c["health"] is None and c["running"] and port and self.accepts(c["ip"], port):
                     seen_open[name] = seen_open.get(name, 0) + 1
-                    if seen_open[name] >= 3:  # open three polls in a row (1.5 s)
+                    if seen_open[name] >= (
+                        3 if name in new else 1
+                    ):  # a new one: three polls in a row
                         continue
                 elif c["health"] is None and c["running"] and not port:
                     seen_open[name] = seen_open.get(name, 0) + 1
@@ -239,7 +272,7 @@ class Rollout:
                     seen_open[name] = 0
                 pending.append(f"{name} ({c['health'] or c['status']})")
             if not pending:
-                return
+                return listed
             if time.monotonic() > deadline:
                 raise RolloutError(
                     f"{what}: not ready after {self.p['start_timeout']} s: {', '.join(pending)}"
@@ -308,15 +341,8 @@ class Rollout:
     # -- the rollout ---------------------------------------------------------
     def apply(self) -> dict:
         os.makedirs(self.dir, mode=0o755, exist_ok=True)
-        if self.proxy:
-            self.write(
-                "compose.override.yml",
-                MARK + "services:\n"
-                f"  {json.dumps(self.proxy)}:\n"
-                "    volumes:\n"
-                f"      - {{type: bind, source: {json.dumps(self.dir)}, target: {json.dumps(self.p['proxy_mount'])}, read_only: true}}\n",
-            )
         services, hashes = self.config()
+        self.mark("config read")
         unknown = sorted(
             (set(self.p["rolling"]) | set(self.p["overlap"]) | set(self.p["keep"])) - set(services)
         )
@@ -345,14 +371,17 @@ class Rollout:
             self.p["rolling"] or self.p["overlap"] or self.p["keep"]
         ):
             return self.recreate(services)
+        self.write_override({s: hashes[s] for s in list(self.p["rolling"]) + self.p["overlap"]})
         return self.rolling(services, hashes)
 
     def recreate(self, services: dict) -> dict:
-        before = {c["id"]: c["hash"] for c in self.containers()}
+        before = {c["id"]: c["compose_hash"] for c in self.containers()}
         changed_routes = self.routes({})
         self.compose("up", "--detach", "--remove-orphans", "--no-build", *self.pull)
         after = self.containers()
-        self.recreated = sorted({c["service"] for c in after if before.get(c["id"]) != c["hash"]})
+        self.recreated = sorted(
+            {c["service"] for c in after if before.get(c["id"]) != c["compose_hash"]}
+        )
         self.changed = bool(self.recreated) or changed_routes
         proxy = self.proxy_container(after)
         if proxy and changed_routes and proxy["service"] not in self.recreated:
@@ -389,6 +418,7 @@ class Rollout:
         targets: dict[str, list[str]] = {}
         previous: dict[str, list[dict]] = {}
         scale: dict[str, int] = {}
+        stale: dict[str, list[dict]] = {}
         for svc in p["rolling"]:
             mine = [c for c in by_service.get(svc, []) if c["hash"] == hashes[svc] and c["running"]]
             serving = [
@@ -396,14 +426,15 @@ class Rollout:
                 if c not in mine and c["running"]
                 and (c["name"] in active_names.get(svc, []) or svc not in active_names)
             ]  # fmt: skip
-            stale = [c for c in by_service.get(svc, []) if c not in mine and c not in serving]
-            self.remove_containers(stale)
+            stale[svc] = [c for c in by_service.get(svc, []) if c not in mine and c not in serving]
             previous[svc] = serving
             targets[svc] = [c["name"] for c in mine]
             if not mine:
                 scale[svc] = len(serving) + max(1, len(serving))
         new: list[dict] = []
         if scale:
+            # Compose counts every container of a service when it scales.
+            self.remove_containers([c for svc in scale for c in stale.pop(svc)])
             before = {c["id"] for c in self.containers()}
             args = [a for svc, n in scale.items() for a in ("--scale", f"{svc}={n}")]
             try:
@@ -415,16 +446,16 @@ class Rollout:
             for c in new:
                 targets.setdefault(c["service"], []).append(c["name"])
         try:
-            self.wait_ready(
-                [n for names in targets.values() for n in names], p["rolling"], "web containers"
-            )
+            listed = self.wait_ready([n for names in targets.values() for n in names], p["rolling"],
+                            "web containers", {c["name"] for c in new})  # fmt: skip
         except RolloutError:
             self.remove_containers(new)  # they never had traffic
             raise
 
+        self.mark("web containers ready")
         # 3. The switch: one write, one graceful reload.
         routes_changed = self.routes(targets)
-        proxy = self.proxy_container(self.containers())
+        proxy = self.proxy_container(listed)
         proxy_spec = services.get(self.proxy) if self.proxy else None
         if self.proxy and proxy is None:
             self.compose(
@@ -450,30 +481,37 @@ class Rollout:
         switched = sorted(
             s for s in p["rolling"] if {c["name"] for c in previous[s]} != set(targets[s])
         )
+        self.mark("traffic switched")
+        self.remove_containers([c for cs in stale.values() for c in cs])
         self.changed |= routes_changed or bool(self.started) or bool(self.recreated)
 
         # 4. Workers overlap; every other service is recreated by Compose (stop first).
         self.overlap(services, hashes)
+        self.mark("workers replaced")
         others = [s for s in services if s not in p["rolling"] and s not in p["overlap"]
                   and s not in p["keep"] and s != self.proxy]  # fmt: skip
         if others:
             before = {
-                c["id"]: c["hash"]
+                c["id"]: c["compose_hash"]
                 for c in self.containers()
                 if c["service"] in others and c["running"]
             }
             self.compose("up", "--detach", "--no-deps", "--no-build", *self.pull, *others)
             after = [c for c in self.containers() if c["service"] in others]
-            redone = sorted({c["service"] for c in after if before.get(c["id"]) != c["hash"]})
+            redone = sorted(
+                {c["service"] for c in after if before.get(c["id"]) != c["compose_hash"]}
+            )
             self.recreated += redone
             self.changed |= bool(redone)
         self.remove_containers([c for c in self.containers() if c["service"] not in services])
+        self.mark("other services up")
 
         # 5. The replaced web containers stay warm, then stop (the requests in flight finish).
         warm = [c for s in switched for c in previous[s]]
         if warm and p["warm_window"] <= 0:
             time.sleep(0.5)  # nginx's old workers stop taking new requests
             self.stop_containers(warm)
+            self.mark("replaced web containers drained and stopped")
             warm = []
         warm_names = sorted({c["name"] for c in warm}) if warm else [
             n for n in state.get("warm") or [] if n in {c["name"] for c in self.containers() if c["running"]}
@@ -512,7 +550,9 @@ class Rollout:
         )
         new = [c for c in self.containers() if c["id"] not in before]
         self.started += [c["name"] for c in new]
-        self.wait_ready([c["name"] for c in new], {}, "new worker containers")
+        self.wait_ready(
+            [c["name"] for c in new], {}, "new worker containers", {c["name"] for c in new}
+        )
         self.stop_containers(old)
         self.recreated += sorted(scale)
         self.changed = True
@@ -568,6 +608,7 @@ class Rollout:
             "warm_until": warm_until,
             "recreated": sorted(set(self.recreated)),
             "mounted_releases": mounted,
+            "timeline": self.timeline,
         }
 
 
@@ -586,6 +627,15 @@ for name in "$@"; do
 done
 """
 )
+
+
+def config_digest(spec: dict) -> str:
+    """A digest of a service's resolved settings, leaving out how it is ordered and scaled."""
+    spec = {k: v for k, v in spec.items() if k not in ("depends_on", "scale")}
+    spec["labels"] = {k: v for k, v in (spec.get("labels") or {}).items() if k != LABEL}
+    if isinstance(spec.get("deploy"), dict):
+        spec["deploy"] = {k: v for k, v in spec["deploy"].items() if k != "replicas"}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def last_probe(health: dict) -> str:

@@ -98,6 +98,11 @@ current:
   description: The release C(current) (beside the lock file) points at; empty when none.
   type: str
   returned: always
+kept:
+  description: Releases under C(releases/) beside the lock file that have a manifest (C(release.json)), sorted.
+  type: list
+  elements: str
+  returned: always
 age:
   description: Age of the lock found, in seconds.
   type: float
@@ -152,6 +157,16 @@ def current_release(lock_path: str) -> str:
         return ""
 
 
+def kept_releases(lock_path: str) -> list[str]:
+    """Releases beside LOCK_PATH (releases/<version>/release.json) that were recorded."""
+    releases = os.path.join(os.path.dirname(lock_path), "releases")
+    try:
+        names = os.listdir(releases)
+    except OSError:
+        return []
+    return sorted(n for n in names if os.path.isfile(os.path.join(releases, n, "release.json")))
+
+
 def describe(lock: dict, age: float) -> str:
     return (
         f"held by {lock.get('holder', 'unknown')} for {lock.get('purpose', '?')} "
@@ -182,7 +197,12 @@ def main() -> None:
     path, now = p["path"], time.time()
     found = read_lock(path)
     age = now - float(found.get("since_epoch", now)) if found else None
-    result: dict = {"changed": False, "lock": found or {}, "current": current_release(path)}
+    result: dict = {
+        "changed": False,
+        "lock": found or {},
+        "current": current_release(path),
+        "kept": kept_releases(path),
+    }
     if age is not None:
         result["age"] = round(age, 1)
 
