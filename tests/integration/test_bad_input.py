@@ -117,6 +117,15 @@ def unmapped_service(text: str) -> str:
     )
 
 
+def named_web_service(text: str) -> str:
+    """container_name on the backend: Docker allows one container of that name."""
+    return text.replace(
+        '    command: ["web"]\n',
+        '    command: ["web"]\n    container_name: stickforstats_backend\n',
+        1,
+    )
+
+
 def while_the_lock_is_held(target: dict, tmp: Path):
     """A deploy while another operator's run holds the host's deploy lock."""
     lock = {"holder": "another-operator", "purpose": "deploy c0ffee3", "since": "2026-01-01T00:00:00Z",
@@ -179,6 +188,15 @@ CASES = {
         "service 'reports' has build: but no image mapping",
         True,
     ),
+    "container-name-on-a-rolling-service": (
+        lambda t, tmp: next_deploy(
+            t["inventory"],
+            "-e",
+            f"stickforstats_app_dir={app_copy(tmp, named_web_service)}",
+        ),
+        "container_name forbids a second container of backend",
+        True,
+    ),
     "unreachable-host": (
         lambda t, tmp: next_deploy(str(inventory_copy(t, tmp, ansible_port=2399))),
         "Connection refused",
@@ -199,7 +217,7 @@ CASES = {
             "-e",
             "health_deadline=20",
         ),
-        "HTTP status 500, expected 200",
+        "The requested URL returned error: 500",
         False,
     ),
     "health-never-answers": (
@@ -211,12 +229,12 @@ CASES = {
             "-e",
             "health_deadline=20",
         ),
-        "request failed: timeout after",
+        "fails its healthcheck",
         False,
     ),
     "container-exits": (
         lambda t, tmp: playbook(t["inventory"], "deploy.yml", "-e", "app_version=dead001"),
-        "exited with code 3",
+        "exit code 3",
         False,
     ),
     "not-enough-disk": (

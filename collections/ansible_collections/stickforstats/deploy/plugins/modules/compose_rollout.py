@@ -212,7 +212,7 @@ class Rollout:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o640)  # the override holds digests of the settings: not for everyone
         os.replace(tmp, path)
         return True
 
@@ -340,7 +340,7 @@ class Rollout:
 
     # -- the rollout ---------------------------------------------------------
     def apply(self) -> dict:
-        os.makedirs(self.dir, mode=0o755, exist_ok=True)
+        os.makedirs(self.dir, mode=0o750, exist_ok=True)
         services, hashes = self.config()
         self.mark("config read")
         unknown = sorted(
@@ -419,6 +419,7 @@ class Rollout:
         previous: dict[str, list[dict]] = {}
         scale: dict[str, int] = {}
         stale: dict[str, list[dict]] = {}
+        serving_before: dict[str, list[str]] = {}
         for svc in p["rolling"]:
             mine = [c for c in by_service.get(svc, []) if c["hash"] == hashes[svc] and c["running"]]
             serving = [
@@ -428,13 +429,22 @@ class Rollout:
             ]  # fmt: skip
             stale[svc] = [c for c in by_service.get(svc, []) if c not in mine and c not in serving]
             previous[svc] = serving
+            serving_before[svc] = [
+                c["name"] for c in by_service.get(svc, [])
+                if c["running"] and (c["name"] in active_names.get(svc, []) or svc not in active_names)
+            ]  # fmt: skip
             targets[svc] = [c["name"] for c in mine]
             if not mine:
-                scale[svc] = len(serving) + max(1, len(serving))
+                # Compose counts every container of a service when it scales:
+                # the ones kept (serving, warm) plus as many new as serve now.
+                kept = [c for c in by_service.get(svc, []) if c["running"]]
+                scale[svc] = len(kept) + max(1, len(serving))
         new: list[dict] = []
         if scale:
-            # Compose counts every container of a service when it scales.
-            self.remove_containers([c for svc in scale for c in stale.pop(svc)])
+            # Stopped leftovers go first (they would count); warm ones stay until the switch.
+            self.remove_containers([c for svc in scale for c in stale[svc] if not c["running"]])
+            for svc in scale:
+                stale[svc] = [c for c in stale[svc] if c["running"]]
             before = {c["id"] for c in self.containers()}
             args = [a for svc, n in scale.items() for a in ("--scale", f"{svc}={n}")]
             try:
@@ -478,11 +488,10 @@ class Rollout:
             self.recreated.append(self.proxy)
         elif proxy is not None and routes_changed:
             self.reload_proxy(proxy)
-        switched = sorted(
-            s for s in p["rolling"] if {c["name"] for c in previous[s]} != set(targets[s])
-        )
+        switched = sorted(s for s in p["rolling"] if set(serving_before[s]) != set(targets[s]))
         self.mark("traffic switched")
-        self.remove_containers([c for cs in stale.values() for c in cs])
+        # Warm containers of an older release go once another release is warm.
+        self.remove_containers([c for svc in switched for c in stale[svc]])
         self.changed |= routes_changed or bool(self.started) or bool(self.recreated)
 
         # 4. Workers overlap; every other service is recreated by Compose (stop first).
@@ -534,7 +543,8 @@ class Rollout:
             mine = [c for c in mine_all if c["hash"] == hashes[svc] and c["running"]]
             others = [c for c in mine_all if c not in mine]
             if mine:
-                self.remove_containers(others)
+                self.stop_containers([c for c in others if c["running"]])  # they finish their job
+                self.remove_containers([c for c in others if not c["running"]])
                 continue
             stale = [c for c in others if not c["running"]]
             self.remove_containers(stale)
@@ -690,7 +700,7 @@ def main() -> None:
     )
     module.params["rolling"] = {k: int(v) for k, v in module.params["rolling"].items()}
     rollout = Rollout(module)
-    os.makedirs(module.params["proxy_dir"], mode=0o755, exist_ok=True)
+    os.makedirs(module.params["proxy_dir"], mode=0o750, exist_ok=True)
     with open(os.path.join(module.params["proxy_dir"], "rollout.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the detached retire job takes it too
         try:
