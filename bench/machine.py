@@ -9,7 +9,9 @@ import platform
 import sys
 from pathlib import Path
 
-from bench.config import REPO
+import yaml
+
+from bench.config import REPO, SANDBOX_VARS
 from bench.shell import run
 
 
@@ -56,6 +58,20 @@ def _strategy() -> str:
     return cfg.get("defaults", "strategy", fallback="linear")
 
 
+def deploy_strategy(path: Path = SANDBOX_VARS / "all" / "main.yml") -> dict[str, str | int]:
+    """The deploy strategy of the bench's deploys and its warm window: the sandbox
+    inventory's stickforstats_deploy_strategy and stickforstats_warm_window (the bench's
+    inventories link its group_vars). `not set` when missing."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        data = {}
+    return {
+        "deploy_strategy": str(data.get("stickforstats_deploy_strategy", "not set")),
+        "warm_window_s": data.get("stickforstats_warm_window", "not set"),
+    }
+
+
 def describe(target_container: str | None = None) -> dict[str, str | int]:
     mem_kb = _first("/proc/meminfo", "MemTotal").split()[0]
     info: dict[str, str | int] = {
@@ -75,6 +91,7 @@ def describe(target_container: str | None = None) -> dict[str, str | int]:
          "import ansible.release as r; print(r.__version__)"]
     )  # fmt: skip
     info["ansible_strategy"] = _strategy()
+    info.update(deploy_strategy())
     info["mitogen"] = _out(
         [sys.executable, "-c", "import importlib.metadata as m; print(m.version('mitogen'))"]
     ).replace("unknown", "not installed")

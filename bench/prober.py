@@ -8,7 +8,8 @@ never sends more than rate x max_duration requests.
 
 `summarize` (pure, unit-tested) turns the samples into: requests sent, failed
 requests by kind, the longest gap with no good answer, and when the first good
-answer of a given version came.
+answer of a given version came; `kept_serving` tells whether one version answered
+throughout (a refused deploy never moves the traffic).
 
 Usage by hand: python -m bench.prober --port 8081 --duration 10
 """
@@ -112,6 +113,16 @@ def summarize(
         window_s=round(window_end - window_start, 3),
         first_good_of_version_s=round(first, 3) if first is not None else None,
         version=version,
+    )
+
+
+def kept_serving(samples: Sequence[Sample], version: str, since: float) -> bool:
+    """Whether VERSION alone answered from SINCE on: every request sent from then got a
+    good answer of VERSION or timed out (a slow machine, not a switch); none was refused,
+    reset, answered with an error status or by another version. False with no sample."""
+    after = [s for s in samples if s.sent >= since]
+    return bool(after) and all(
+        (s.ok and s.version == version) or s.kind == "timeout" for s in after
     )
 
 

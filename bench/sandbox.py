@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,6 +133,30 @@ def previous_release(target: Target) -> str:
             versions.append(event.get("version", ""))
     candidates = [v for v in versions if v != current and v in kept_versions]
     return candidates[-1] if candidates else ""
+
+
+def warm_names(state: str, running: Sequence[str], now: float) -> list[str]:
+    """Web containers kept warm (out of the traffic, still running) by the last rolling
+    switch, from the STATE file compose_rollout writes: those of its `warm` list that
+    are RUNNING while its `warm_until` has not passed. [] for anything else."""
+    try:
+        data = json.loads(state)
+    except ValueError:
+        return []
+    if not isinstance(data, dict) or float(data.get("warm_until") or 0) <= now:
+        return []
+    return sorted(set(data.get("warm") or []) & set(running))
+
+
+def warm_containers(target: Target) -> list[str]:
+    """The containers a rollback within the warm window switches to (none: not warm)."""
+    done = docker_exec(
+        target.name,
+        f"cat {DEPLOY_ROOT}/proxy/state.json 2>/dev/null; echo; echo ---;"
+        " docker ps --format '{{.Names}}'",
+    )
+    state, _, running = done.stdout.partition("---")
+    return warm_names(state.strip(), running.split(), time.time())
 
 
 def ensure_ssh_counter(target: Target) -> None:

@@ -4,7 +4,8 @@
    interleaved, without the prober (in --quick with it, doing measure 2 as well);
 2. failed requests: the same three, again, with the prober running through each;
 3. rollback: the old pipeline's manual procedure (right after it deployed), rollback.yml
-   and the automatic rollback of a failed deploy (after ours deployed);
+   on a warm host (each run right after a deploy of ours) and the automatic rollback (or,
+   rolling, the refusal) of a deploy of the unhealthy version;
 5. Ansible's own overhead: tasks, SSH connections, Mitogen, pipelining, connection reuse;
 4. fleet scale: one deploy to 1, 2, 4, 8 targets (more targets are started for it, last).
 """
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import fidelity, methods, sandbox
+from bench import fidelity, machine, methods, sandbox
 from bench.config import (
     DEPLOY_ROOT,
     HEALTHY_VERSIONS,
@@ -27,7 +28,7 @@ from bench.config import (
 )
 from bench.envfiles import SecretLines, sandbox_env_files
 from bench.measure import Result, measured
-from bench.prober import Prober, summarize
+from bench.prober import Prober, kept_serving, summarize
 from bench.shell import docker_exec, progress
 from bench.timeline import auto_rollback
 
@@ -39,8 +40,8 @@ class Plan:
     quick: bool
     rounds: int  # measure 1: runs of each method (no prober, except in --quick)
     probe_rounds: int  # measure 2: runs of each method with the prober (0: measure 1's)
-    rollback_runs: int  # rollback.yml and the old manual rollback, each
-    auto_rollback_runs: int  # failed deploys (badbad1) rolled back automatically
+    rollback_runs: int  # rollback.yml (each after a deploy of ours) and the old manual one
+    auto_rollback_runs: int  # deploys of badbad1: refused or rolled back automatically
     overhead_runs: int  # per Ansible setting (0: counts only, from measure 1)
     fleet_sizes: tuple[int, ...]
     fleet_sweeps: int  # ascending, then descending, ...
@@ -50,8 +51,8 @@ class Plan:
     @classmethod
     def make(cls, quick: bool, rounds: int | None = None) -> Plan:
         if quick:
-            return cls(True, rounds or 1, 0, 1, 0, 0, (1, 2), 1, 5.0)
-        return cls(False, rounds or 5, 2, 3, 2, 2, (1, 2, 4, 8), 2, 10.0)
+            return cls(True, rounds or 1, 0, 1, 1, 0, (1, 2), 1, 5.0)
+        return cls(False, rounds or 5, 2, 5, 2, 2, (1, 2, 4, 8), 2, 10.0)
 
 
 @dataclass
@@ -106,7 +107,9 @@ class Bench:
 
     # -- set-up --------------------------------------------------------------------------
     def setup(self, count: int) -> None:
-        progress(f"set-up: {count} sandbox target(s), images in the registry")
+        self.info["deploy_strategy"] = machine.deploy_strategy()
+        progress(f"set-up: {count} sandbox target(s), images in the registry;"
+                 f" deploy strategy {self.info['deploy_strategy']}")  # fmt: skip
         self.targets = sandbox.targets_up(count)
         sandbox.push_images()
         for target in self.targets:
@@ -229,7 +232,8 @@ class Bench:
             self.old_state = {"version": to_v, "previous": from_v}
 
     def ours_rollbacks(self) -> None:
-        """rollback.yml, then deploys that fail their health gate (automatic rollback)."""
+        """rollback.yml on a warm host, then deploys of the unhealthy version (refused, or
+        rolled back automatically)."""
         t1 = self.t1
         inventory = self.inventory(1)
         if sandbox.current_release(t1) != sandbox.serving_version(t1):
@@ -239,36 +243,55 @@ class Bench:
             result = measured("setup", "ours (before rollback.yml)", version, serving, [t1],
                               lambda: methods.ours_deploy(inventory, version), probe=False)  # fmt: skip
             self.keep(result, f"ours {version} (before rollback.yml)")
-        # c) rollback.yml: back to the previous successful release, each time
+        # c) rollback.yml on a warm host: ours deploys the other version right before
+        # (untimed, no prober), so the release rolled back to still runs (rolling: warm)
+        rolling = self.info.get("deploy_strategy", {}).get("deploy_strategy") == "rolling"
         for i in range(1, self.plan.rollback_runs + 1):
-            current = sandbox.current_release(t1)
+            version, serving = self.other(t1)
+            runs = self.plan.rollback_runs
+            progress(f"rollback {i}/{runs}: ours deploys {serving} -> {version} (untimed)")
+            result = measured("setup", "ours (before rollback.yml)", version, serving, [t1],
+                              lambda v=version: methods.ours_deploy(inventory, v), probe=False)  # fmt: skip
+            self.keep(result, f"ours {version} (before rollback.yml)")
+            if not result.ok:
+                continue
             expected = sandbox.previous_release(t1)
-            progress(
-                f"rollback {i}/{self.plan.rollback_runs}: rollback.yml {current} -> {expected}"
-            )
-            result = measured("rollback", "rollback.yml", expected, current, [t1],
+            if expected != serving:
+                self.failures.append(f"rollback.yml {i}: goes back to {expected!r}, not to"
+                                     f" {serving}, which served before the deploy")  # fmt: skip
+            warm = sandbox.warm_containers(t1)
+            progress(f"rollback {i}/{runs}: rollback.yml {version} -> {expected}"
+                     f" ({len(warm)} warm container(s))")  # fmt: skip
+            result = measured("rollback", "rollback.yml", expected, version, [t1],
                               lambda: methods.ours_rollback(inventory))  # fmt: skip
+            result.extra["warm_containers"] = len(warm)
             self.keep(result, f"rollback.yml to {expected}")
             self.expect_serving(t1, expected, "rollback.yml")
-        # d) a deploy that fails its health gate, rolled back by itself
+            if rolling and not warm:
+                self.failures.append(f"rollback.yml {i}: the host was not warm (no container"
+                                     " of the previous release kept running)")  # fmt: skip
+        # d) a deploy of the unhealthy version: refused (rolling) or rolled back by itself
         for i in range(1, self.plan.auto_rollback_runs + 1):
             serving = sandbox.serving_version(t1)
             progress(f"rollback {i}/{self.plan.auto_rollback_runs}: deploy {UNHEALTHY_VERSION}"
-                     f" (unhealthy), automatic rollback to {serving}")  # fmt: skip
+                     f" (unhealthy), refused or rolled back to {serving}")  # fmt: skip
             sandbox.remove_app_images(t1, UNHEALTHY_VERSION)
             result = measured("rollback", "automatic (failed deploy)", serving or "", serving,
                               [t1], lambda: methods.ours_deploy(inventory, UNHEALTHY_VERSION),
                               expect_success=False)  # fmt: skip
             self.auto_rollback_details(result)
-            if result.ok and f"Rolled back: {serving} is serving" not in result.run.output:
+            # "Rolled back: X is serving ..." or "Nothing was switched: X is serving."
+            if result.ok and f": {serving} is serving" not in result.run.output:
                 result.ok = False
-            self.keep(result, f"deploy {UNHEALTHY_VERSION}, rolled back to {serving}")
+            self.keep(result, f"deploy {UNHEALTHY_VERSION}, {serving} serving")
             self.expect_serving(t1, serving or "", "automatic rollback")
 
     @staticmethod
     def auto_rollback_details(result: Result) -> None:
         """Moments of the automatic rollback (timeline) and when the prober saw the previous
-        version answer again after the health gate failed, in s after the command start."""
+        version answer again after the new release was found unhealthy, in s after the
+        command start; none when the previous version kept answering throughout (a refused
+        rolling deploy never moves the traffic)."""
         moments = auto_rollback(result.run.events) if result.run is not None else {}
         start = result.started
 
@@ -281,8 +304,10 @@ class Bench:
             s.done for s in result.samples
             if s.ok and s.version == result.version and gate is not None and s.sent >= gate
         ]  # fmt: skip
-        first_back = min(back) if back else None
+        kept = kept_serving(result.samples, result.version, start)
+        first_back = min(back) if back and not kept else None
         result.extra.update({
+            "previous_kept_serving": kept,
             "gate_failed_s": rel(gate),
             "restore_start_s": rel(restore),
             "restored_healthy_s": rel(moments.get("restored_healthy")),

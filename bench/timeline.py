@@ -1,8 +1,8 @@
 """What one ansible-playbook run did, from the bench_timeline callback's JSON lines.
 
 Pure functions (unit-tested): tasks run, time per phase of our deploy, and the
-moments of an automatic rollback (health gate failed, restore started, restored
-release healthy).
+moments of an automatic rollback (new release found unhealthy, restore started,
+restored release healthy).
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ PHASES: list[tuple[str, str]] = [
     ("roles/deploy/tasks/batches", "recover"),
     ("roles/rollback/", "rollback"),
 ]
+# Where a deploy finds the new release unhealthy: the health gate after the switch, or
+# (rolling) the switch itself, which refuses new containers that fail their healthcheck.
+GATES = ("roles/health/", "roles/deploy/tasks/switch")
 EXECUTED = ("ok", "changed", "failed", "ignored", "unreachable")
 
 
@@ -85,9 +88,10 @@ def phases(events: Sequence[dict], end: float) -> dict[str, float]:
 
 
 def auto_rollback(events: Sequence[dict]) -> dict[str, float | None]:
-    """Epoch times of an automatic rollback: the deploy's health gate failed, the
-    restore of the previous release started, the restored release passed its health
-    check. A moment that did not happen is None."""
+    """Epoch times of an automatic rollback: the new release was found unhealthy (its
+    health gate failed or, rolling, the switch refused its containers), the restore of
+    the previous release started, the restored release passed its health check. A
+    moment that did not happen is None."""
     gate_failed = restore_start = restored_healthy = None
     for event in events:
         path = event.get("path", "")
@@ -95,7 +99,7 @@ def auto_rollback(events: Sequence[dict]) -> dict[str, float | None]:
             gate_failed is None
             and event["event"] == "result"
             and event["status"] == "failed"
-            and "roles/health/" in path
+            and any(gate in path for gate in GATES)
         ):
             gate_failed = event["t"]
         if (

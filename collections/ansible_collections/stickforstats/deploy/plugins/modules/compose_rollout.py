@@ -4,49 +4,119 @@
 from __future__ import annotations
 
 DOCUMENTATION = r"""
+---
 module: compose_rollout
 short_description: Bring a release's Compose services up, rolling the web services behind nginx
+version_added: 0.2.0
+author: stickforstats-deploy engineers
 description:
   - Makes the release in O(project_src) the one that serves, in one call on the host.
   - "O(strategy=rolling): services in O(keep) (the database, the cache) are never
-    recreated: they are created or started when missing, and recreated only when
-    their image, environment or mounted files differ. Web services in O(rolling)
-    get new containers beside the old ones (C(up --scale --no-recreate)); once all
-    of them pass their healthcheck (or, without one, accept connections on their
-    port), one write of the proxy's upstream files and one graceful nginx reload
+    recreated by a release: they are created or started when missing, and recreated
+    only when their image, environment or mounted files differ. Web services in
+    O(rolling) get new containers beside the old ones (C(up --scale --no-recreate));
+    once all of them pass their healthcheck (or, without one, accept connections on
+    their port), one write of the proxy's upstream files and one graceful nginx reload
     move the traffic. The old containers stay running, out of the traffic, for
-    O(warm_window) seconds (a rollback within it is a traffic switch), then a
-    detached job stops them with a bound of O(drain_timeout) seconds for the
-    requests in flight; with O(warm_window=0) they are stopped before the call
-    returns. Services in O(overlap) (workers) get a new container
-    before the old one stops. Every other service is recreated by Compose, which
-    stops the old container first (Celery beat never runs twice at once)."
-  - If a new web container does not become ready within O(start_timeout), exits,
-    or keeps failing its healthcheck, every container this call created is removed
-    and the traffic never moved.
-  - "O(strategy=recreate): C(up) as Compose does it (each changed service is
-    stopped, then started): the plain strategy for apps whose services cannot
-    run twice."
-  - The proxy service mounts O(proxy_dir) at O(proxy_mount) through a Compose
-    override file this module writes; the app's nginx config includes
-    C(upstreams*.conf) and C(<service>*.map) from there (see the collection README).
+    O(warm_window) seconds (a rollback within it is a traffic switch), then a detached
+    job stops them with a bound of O(drain_timeout) seconds for the requests in flight;
+    with O(warm_window=0) they are stopped before the call returns. Services in
+    O(overlap) (workers) get a new container before the old one stops. Every other
+    service is recreated by Compose, which stops the old container first (Celery beat
+    never runs twice at once)."
+  - If a new web container does not become ready within O(start_timeout), exits, or
+    fails its healthcheck O(unhealthy_streak) times in a row, every container this call
+    created is removed and the traffic never moved.
+  - "O(strategy=recreate), or no service in any class: C(up) as Compose does it (each
+    changed service is stopped, then started)."
+  - The proxy service mounts O(proxy_dir) at O(proxy_mount) through a Compose override
+    file this module writes there; the app's nginx config includes C(upstreams*.conf)
+    and C(<service>*.map) from it (see the collection README, "Zero downtime").
+  - A release's containers are told from the others by a label holding a digest of the
+    service's resolved settings (image, environment, command, mounts...).
 options:
-  project_src: {type: path, required: true, description: The release directory.}
-  project_name: {type: str, required: true, description: Compose project name.}
-  files: {type: list, elements: str, default: [docker-compose.yml], description: Compose files in O(project_src).}
-  pull: {type: str, choices: [never, missing], default: never, description: Whether C(up) pulls images missing on the host.}
-  strategy: {type: str, choices: [rolling, recreate], default: rolling, description: How changed services are replaced.}
-  rolling: {type: dict, default: {}, description: Web service -> port the proxy sends its traffic to.}
-  overlap: {type: list, elements: str, default: [], description: Services whose new container starts before the old stops.}
-  keep: {type: list, elements: str, default: [], description: Services never recreated by a release change (data services).}
-  proxy_service: {type: str, default: "", description: The nginx service in front of the O(rolling) services (required for them).}
-  proxy_dir: {type: path, required: true, description: Host directory for upstream files, state and the Compose override.}
-  proxy_mount: {type: str, default: /etc/nginx/sfs, description: Where the proxy container sees O(proxy_dir).}
-  start_timeout: {type: int, default: 120, description: Seconds for new containers to become ready.}
-  unhealthy_streak: {type: int, default: 8, description: Failed healthchecks in a row that fail a new container early.}
-  drain_timeout: {type: int, default: 30, description: Seconds a stopped container gets to finish its requests in flight.}
-  warm_window: {type: int, default: 600, description: Seconds the replaced web containers keep running, out of the traffic.}
-author: stickforstats-deploy
+  project_src:
+    description: The release directory.
+    type: path
+    required: true
+  project_name:
+    description: Compose project name.
+    type: str
+    required: true
+  files:
+    description: Compose files in O(project_src).
+    type: list
+    elements: str
+    default: [docker-compose.yml]
+  pull:
+    description: Whether C(up) pulls images missing on the host.
+    type: str
+    choices: [never, missing]
+    default: never
+  strategy:
+    description: How changed services are replaced.
+    type: str
+    choices: [rolling, recreate]
+    default: rolling
+  rolling:
+    description: Web service to the port the proxy sends its traffic to.
+    type: dict
+    default: {}
+  overlap:
+    description: Services whose new container starts before the old one stops.
+    type: list
+    elements: str
+    default: []
+  keep:
+    description: Services never recreated by a release (data services).
+    type: list
+    elements: str
+    default: []
+  proxy_service:
+    description: The nginx service in front of the O(rolling) services (required for them).
+    type: str
+    default: ""
+  proxy_dir:
+    description: Host directory for the upstream files, the rollout state and the Compose override.
+    type: path
+    required: true
+  proxy_mount:
+    description: Where the proxy container sees O(proxy_dir).
+    type: str
+    default: /etc/nginx/sfs
+  start_timeout:
+    description: Seconds for new containers to become ready.
+    type: int
+    default: 120
+  unhealthy_streak:
+    description: Failed healthchecks in a row that fail a new container early.
+    type: int
+    default: 8
+  drain_timeout:
+    description: Seconds a stopping container gets to finish its requests in flight.
+    type: int
+    default: 30
+  warm_window:
+    description: Seconds the replaced web containers keep running, out of the traffic.
+    type: int
+    default: 600
+notes:
+  - Check mode is not supported; the deploy role skips this step in check mode.
+"""
+
+EXAMPLES = r"""
+- name: The release's containers serve, rolled out without dropping a request
+  stickforstats.deploy.compose_rollout:
+    project_src: /opt/stickforstats/releases/c0ffee2
+    project_name: stickforstats
+    rolling: {backend: 8000, asgi: 8001, frontend: 80}
+    overlap: [worker]
+    keep: [db, redis]
+    proxy_service: nginx
+    proxy_dir: /opt/stickforstats/proxy
+    warm_window: 600
+  register: rollout
+  no_log: true  # Compose's errors could quote the release's settings
 """
 
 RETURN = r"""

@@ -1,0 +1,137 @@
+"""Pure parts of the compose_rollout module (plugins/modules/compose_rollout.py).
+
+The whole module runs on real targets in tests/integration/test_zero_downtime.py
+(rolling deploys, refusals and rollbacks under 50 requests/s) and every deploy test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from ansible_collections.stickforstats.deploy.plugins.modules.compose_rollout import (
+    LABEL,
+    Rollout,
+    config_digest,
+    digest,
+    last_probe,
+)
+
+SERVICE = {
+    "image": "registry:5000/stickforstats/backend:c0ffee1",
+    "environment": {"SECRET_KEY": "a$$b"},
+    "depends_on": {"db": {"condition": "service_healthy"}},
+    "labels": {"app": "x"},
+}
+
+
+def test_config_digest_ignores_order_scale_and_its_own_label() -> None:
+    base = config_digest(SERVICE)
+    same = dict(SERVICE, depends_on={}, scale=3, labels={"app": "x", LABEL: "old"})
+    assert config_digest(same) == base
+    assert config_digest({**SERVICE, "deploy": {"replicas": 2}}) == config_digest(
+        {**SERVICE, "deploy": {"replicas": 1}}
+    )
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"image": "registry:5000/stickforstats/backend:c0ffee2"},
+        {"environment": {"SECRET_KEY": "rotated"}},
+        {"labels": {"app": "y"}},
+        {"command": ["asgi"]},
+    ],
+)
+def test_config_digest_changes_with_what_the_container_runs(change: dict) -> None:
+    assert config_digest({**SERVICE, **change}) != config_digest(SERVICE)
+
+
+def test_config_digest_does_not_show_the_settings() -> None:
+    value = config_digest(SERVICE)
+    assert len(value) == 16 and "a$$b" not in value
+
+
+def test_last_probe_is_the_last_failed_check_on_one_line() -> None:
+    health = {
+        "Log": [
+            {"ExitCode": 1, "Output": "curl: (7) Failed to connect\n"},
+            {"ExitCode": 22, "Output": "\ncurl: (22) The requested URL returned error: 500\n"},
+            {"ExitCode": 0, "Output": "ok"},
+        ]
+    }
+    assert last_probe(health) == "curl: (22) The requested URL returned error: 500"
+    assert last_probe({"Log": [{"ExitCode": -1, "Output": ""}]}) == "exit code -1"
+    assert last_probe({}) == ""
+    assert len(last_probe({"Log": [{"ExitCode": 1, "Output": "x" * 500}]})) == 200
+
+
+def test_digest_of_files_and_directories(tmp_path: Path) -> None:
+    conf = tmp_path / "a" / "nginx.conf"
+    conf.parent.mkdir()
+    conf.write_text("worker_processes 1;\n")
+    other = tmp_path / "b" / "nginx.conf"
+    other.parent.mkdir()
+    other.write_text("worker_processes 1;\n")
+    assert digest(str(conf)) == digest(str(other))  # content, not path
+    assert digest(str(conf.parent)) == digest(str(other.parent))
+    other.write_text("worker_processes 2;\n")
+    assert digest(str(conf)) != digest(str(other))
+    assert digest(str(conf.parent)) != digest(str(other.parent))
+    assert digest(str(tmp_path / "missing")) == "missing"
+
+
+def rollout(tmp_path: Path, **params) -> Rollout:
+    module = SimpleNamespace(
+        params={
+            "project_src": str(tmp_path / "releases" / "c0ffee1"),
+            "project_name": "stickforstats",
+            "files": ["docker-compose.yml"],
+            "pull": "never",
+            "proxy_service": "nginx",
+            "proxy_dir": str(tmp_path / "proxy"),
+            "proxy_mount": "/etc/nginx/sfs",
+            "rolling": {"backend": 8000, "frontend": 80},
+            **params,
+        }
+    )
+    (tmp_path / "proxy").mkdir(exist_ok=True)
+    return Rollout(module)  # type: ignore[arg-type]
+
+
+def test_routes_name_the_containers_and_change_only_when_they_do(tmp_path: Path) -> None:
+    r = rollout(tmp_path)
+    targets = {"backend": ["stickforstats-backend-3"], "frontend": ["stickforstats-frontend-2"]}
+    assert r.routes(targets) is True
+    upstreams = (tmp_path / "proxy" / "upstreams.conf").read_text()
+    assert "upstream sfs_backend {\n  server stickforstats-backend-3:8000;\n}" in upstreams
+    assert "upstream sfs_frontend {\n  server stickforstats-frontend-2:80;\n}" in upstreams
+    assert (tmp_path / "proxy" / "backend.map").read_text().endswith("http http://sfs_backend;\n")
+    assert oct((tmp_path / "proxy" / "upstreams.conf").stat().st_mode & 0o777) == "0o640"
+    assert r.routes(targets) is False  # same containers: no reload needed
+    assert r.routes({**targets, "backend": ["stickforstats-backend-4"]}) is True
+
+
+def test_routes_go_back_to_dns_without_targets(tmp_path: Path) -> None:
+    r = rollout(tmp_path)
+    r.routes({"backend": ["stickforstats-backend-3"]})
+    assert r.routes({}) is True
+    assert sorted(p.name for p in (tmp_path / "proxy").iterdir()) == []
+    assert r.routes({}) is False
+
+
+def test_override_mounts_the_proxy_dir_and_labels_the_rolled_services(tmp_path: Path) -> None:
+    r = rollout(tmp_path)
+    r.write_override({"backend": "0123456789abcdef"})
+    text = (tmp_path / "proxy" / "compose.override.yml").read_text()
+    doc = json.loads(text.split("\n", 1)[1])  # after the comment line; JSON is YAML
+    assert doc["services"]["nginx"]["volumes"] == [
+        {
+            "type": "bind",
+            "source": str(tmp_path / "proxy"),
+            "target": "/etc/nginx/sfs",
+            "read_only": True,
+        }
+    ]
+    assert doc["services"]["backend"]["labels"] == {LABEL: "0123456789abcdef"}
