@@ -14,6 +14,11 @@ from bench.stats import ratio, summary
 
 DEPLOY_METHODS = ("ours", "floor", "old")
 ROLLBACK_METHODS = ("rollback.yml", "automatic (failed deploy)", "old manual")
+AUTO = ROLLBACK_METHODS[1]  # deploys of the unhealthy version: refused, or rolled back
+# Issue 7's targets: no failed request through a deploy, a refused deploy or a rollback;
+# a rollback on a warm host answering with the previous version within 5 s of the command.
+FAILED_TARGET = 0
+ROLLBACK_TARGET_S = 5.0
 
 
 def _values(runs: Iterable[dict], get) -> list[float]:
@@ -97,6 +102,7 @@ def summarize(runs: Sequence[dict]) -> dict:
         entry = {
             "to_previous_healthy_s": summary(healthy),
             "command_s": summary(_values(rs, lambda r: r["seconds"])),
+            "requests": summary(_values(rs, lambda r: r["probe"]["requests"])),
             "failed": summary(_values(rs, lambda r: r["probe"]["failed"])),
             "longest_gap_s": summary(_values(rs, lambda r: r["probe"]["longest_gap_s"])),
         }
@@ -104,6 +110,10 @@ def summarize(runs: Sequence[dict]) -> dict:
             for key in ("gate_failed_s", "restore_to_healthy_check_s",
                         "restore_to_first_good_answer_s"):  # fmt: skip
                 entry[key] = summary(_values(rs, lambda r, k=key: r["extra"][k]))
+            # the previous version answered throughout (a refused deploy moved no traffic)
+            entry["kept_serving"] = _count(rs, lambda r: r["extra"].get("previous_kept_serving"))
+        if method == "rollback.yml":  # the release rolled back to still ran: a warm host
+            entry["warm"] = _count(rs, lambda r: r["extra"].get("warm_containers"))
         out["rollback"][method] = entry
     base = out["rollback"]["old manual"]["to_previous_healthy_s"]["median"]
     out["rollback_ratios"] = {
@@ -142,6 +152,11 @@ def summarize(runs: Sequence[dict]) -> dict:
             "ssh_connections": summary(_values(rs, lambda r: r["ssh_connections"])),
         }
     return out
+
+
+def _count(runs: Sequence[dict], test) -> dict[str, int]:
+    """How many of RUNS pass TEST: {"runs": k, "of": n}."""
+    return {"runs": sum(1 for r in runs if test(r)), "of": len(runs)}
 
 
 def _probe_measure(runs: Sequence[dict]) -> str:
@@ -189,13 +204,15 @@ def markdown(data: dict) -> str:
         f"{meta.get('cpu_model')} x {meta.get('cpu_count')} CPUs, {meta.get('ram_gib')} GiB RAM,"
         f" {meta.get('os')} (kernel {meta.get('kernel')}), Docker {meta.get('docker_engine')}"
         f" (targets: engine {meta.get('target_engine')}, Compose {meta.get('target_compose')}),"
-        f" ansible-core {meta.get('ansible_core')}. Load average at start {meta.get('load_average')};"
+        f" ansible-core {meta.get('ansible_core')}. Deploy strategy {_strategy_text(data)}."
+        f" Load average at start {meta.get('load_average')};"
         f" other containers running: {meta.get('other_containers') or 'none'}."
         f" The bench took {_s(meta.get('duration_s'), ' s', 0)}.",
         "",
         "Medians, with (min-max, IQR, n). Timings on a shared 2-core machine are noisy:"
         " compare the ratios, measured side by side in this run.",
         "",
+        *_targets(data),
         "## 1. Deploy of a version change on a warm host",
         "",
         "The new version's images are in the registry, not on the host (removed before each"
@@ -288,7 +305,7 @@ def markdown(data: dict) -> str:
         e = rb[name]
         rows.append([
             name,
-            _spread(e["to_previous_healthy_s"]),
+            _healthy(e),
             _r(ratio(e["to_previous_healthy_s"]["median"], base)),
             _spread(e["command_s"]),
             _spread(e["failed"], "", 0),
@@ -296,19 +313,32 @@ def markdown(data: dict) -> str:
         ])  # fmt: skip
     out += _table(["method", "command to previous version healthy", "x old manual",
                    "command time", "failed requests", "longest gap"], rows)  # fmt: skip
-    auto = rb["automatic (failed deploy)"]
+    auto = rb[AUTO]
     plan = data.get("plan") or {}
     skipped = plan.get("auto_rollback_runs") == 0
+    kept = auto.get("kept_serving") or {"runs": 0, "of": 0}
     out += [
         "",
-        "(The automatic rollback is skipped in --quick.)" if skipped else "",
-        "Automatic rollback (deploy of `badbad1`, whose health endpoint answers 503): the"
-        f" health gate failed {_spread(auto.get('gate_failed_s', {}))} after the command"
-        f" started (its whole run: {_s(auto['command_s']['median'])}); from the start of the restore to the restored release passing its health"
+        "(The deploy of the unhealthy version was not run.)" if skipped else "",
+        "`rollback.yml` runs on a warm host: right before each run ours deployed the other"
+        " version (untimed, not part of these figures), so the release rolled back to had just"
+        f" been replaced; {_of(rb['rollback.yml'].get('warm'))} runs found its web containers"
+        " still running, out of the traffic (rolling strategy's warm window). Its first column"
+        " is from the command's start to the prober's first good answer of the version rolled"
+        " back to (to a request sent after the start).",
+        "",
+        "Deploy of `badbad1`, whose health endpoint answers 503 (`automatic`): the new release"
+        " was found unhealthy (rolling: the switch refuses its containers, which fail their"
+        " healthcheck; recreate: the health gate after the switch fails)"
+        f" {_spread(auto.get('gate_failed_s', {}))} after the command"
+        f" started (its whole run: {_s(auto['command_s']['median'])}). The previous version"
+        f" kept answering throughout (the traffic never moved) in {_of(kept)} runs. From the"
+        " start of the restore to the restored release passing its health"
         f" check: {_spread(auto.get('restore_to_healthy_check_s', {}))}, to the prober's first"
         f" good answer of the previous version: {_spread(auto.get('restore_to_first_good_answer_s', {}))}."
-        " The first column counts from the command's start to the previous version answering"
-        " again after the gate failed. The old manual procedure is timed from ssh to the"
+        " Where the traffic moved, the first column counts from the command's start to the"
+        " previous version answering again once the new release was found unhealthy."
+        " The old manual procedure is timed from ssh to the"
         " previous version answering (an operator's typing not included).",
         "",
         "## 4. Fleet: one deploy to N targets",
@@ -347,6 +377,91 @@ def markdown(data: dict) -> str:
     if data.get("failures"):
         out += ["", "## FAILURES", ""] + [f"- {_line(f)}" for f in data["failures"]]
     return "\n".join(out) + "\n"
+
+
+def _strategy_text(data: dict) -> str:
+    """`rolling` (warm window 600 s), as the sandbox inventory sets it."""
+    meta = data["meta"]
+    info = (data.get("info") or {}).get("deploy_strategy") or {}
+    name = meta.get("deploy_strategy") or info.get("deploy_strategy") or "?"
+    warm = meta.get("warm_window_s", info.get("warm_window_s"))
+    window = f", warm window {warm} s" if name == "rolling" and warm is not None else ""
+    return (
+        f"`{name}`{window} (stickforstats_deploy_strategy of"
+        " inventories/sandbox/group_vars/all/main.yml)"
+    )
+
+
+def _of(count: dict | None) -> str:
+    count = count or {"runs": 0, "of": 0}
+    return f"{count['runs']} of {count['of']}"
+
+
+def _healthy(entry: dict) -> str:
+    """Command to previous version healthy, or that it never stopped answering."""
+    kept = entry.get("kept_serving") or {}
+    if kept.get("of") and kept["runs"] == kept["of"]:
+        return f"never stopped answering (n={kept['of']})"
+    return _spread(entry["to_previous_healthy_s"])
+
+
+def _failed(entry: dict) -> str:
+    """Failed requests (median, spread) of the requests sent (median)."""
+    failed = _spread(entry.get("failed") or {}, "", 0)
+    requests = (entry.get("requests") or {}).get("median")
+    return failed if requests is None or failed == "n/a" else f"{failed} of {requests:.0f}"
+
+
+def _verdict(target: float, value: float | None, what: str) -> str:
+    """TARGET with met / missed for VALUE (n/a when not measured)."""
+    unit, digits = (" s", 1) if what == "median" else ("", 0)
+    shown = f"{target:g}{unit}"
+    if value is None:
+        return f"{shown}: n/a"
+    return f"{shown}: {'met' if value <= target else 'missed'} ({what} {_s(value, unit, digits)})"
+
+
+def _targets(data: dict) -> list[str]:
+    """Issue 7's figures of ours, each next to the old pipeline, the floor and the target."""
+    summ = data["summary"]
+    probe, rb, dep = summ["probe"], summ["rollback"], summ["deploy"]
+    auto, ours_rb, old_rb = rb[AUTO], rb["rollback.yml"], rb["old manual"]
+    kept = auto.get("kept_serving") or {}
+    kept_note = f", previous version answered throughout in {_of(kept)}" if kept.get("of") else ""
+    rows = [
+        ["failed requests, deploy of a new version", _failed(probe["ours"]),
+         _failed(probe["old"]), _failed(probe["floor"]),
+         _verdict(FAILED_TARGET, probe["ours"]["failed"]["max"], "worst run")],
+        ["failed requests, deploy of the unhealthy version (`badbad1`)",
+         _failed(auto) + kept_note,
+         "not measured: no health gate (it serves the 503s until a manual rollback)", "-",
+         _verdict(FAILED_TARGET, auto["failed"]["max"], "worst run")],
+        ["failed requests, rollback to the previous release",
+         f"rollback.yml: {_failed(ours_rb)}", f"manual: {_failed(old_rb)}", "-",
+         _verdict(FAILED_TARGET, ours_rb["failed"]["max"], "worst run")],
+        ["rollback on a warm host: command to previous version answering",
+         f"rollback.yml: {_spread(ours_rb['to_previous_healthy_s'])}",
+         f"manual: {_spread(old_rb['to_previous_healthy_s'])}", "-",
+         _verdict(ROLLBACK_TARGET_S, ours_rb["to_previous_healthy_s"]["median"], "median")],
+        ["rollback command, start to exit", f"rollback.yml: {_spread(ours_rb['command_s'])}",
+         f"manual: {_spread(old_rb['command_s'])}", "-", "-"],
+        ["deploy of a new version, start to exit (measure 1)",
+         _spread(dep["ours"]["seconds"]), _spread(dep["old"]["seconds"]),
+         _spread(dep["floor"]["seconds"]), "-"],
+    ]  # fmt: skip
+    return [
+        "## Against the targets (issue 7)",
+        "",
+        f"Deploy strategy {_strategy_text(data)}. Failed requests: at 50 requests/s"
+        " through each command (measures 2 and 3), with the number of requests sent; the"
+        " target is met when no run failed one. Rollback: from the command's start to the"
+        " prober's first good answer of the previous version, on a warm host (measure 3);"
+        " the target is met when the median is within it. The old pipeline's rollback is"
+        " its manual procedure (an operator's typing not included); the floor only deploys.",
+        "",
+        *_table(["figure", "ours", "old pipeline", "floor", "target"], rows),
+        "",
+    ]
 
 
 def _cpu_line(cpu: dict) -> str:
