@@ -234,7 +234,7 @@ CASES = {
     ),
     "container-exits": (
         lambda t, tmp: playbook(t["inventory"], "deploy.yml", "-e", "app_version=dead001"),
-        "exit code 3",
+        "exited with code 3",
         False,
     ),
     "not-enough-disk": (

@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import envfiles, prober, report, stats, timeline  # noqa: E402
+from bench import envfiles, machine, prober, report, sandbox, stats, timeline  # noqa: E402
 from bench.prober import Sample  # noqa: E402
 
 # -- statistics ---------------------------------------------------------------------------
@@ -101,6 +101,21 @@ def test_summarize_without_the_version():
     assert summary.first_good_of_version_s is None
 
 
+@pytest.mark.parametrize(
+    ("samples", "expected"),
+    [
+        ([ok(1.0), ok(2.0), Sample(3.0, 4.0, error="timeout"), ok(5.0)], True),  # slow is no switch
+        ([ok(0.5, "v2"), ok(1.0), ok(2.0)], True),  # before SINCE does not count
+        ([ok(1.0), Sample(2.0, 2.0, error="refused"), ok(3.0)], False),
+        ([ok(1.0), Sample(2.0, 2.1, status=503), ok(3.0)], False),
+        ([ok(1.0), ok(2.0, "v2")], False),  # another version answered
+        ([], False),
+    ],
+)
+def test_kept_serving_means_one_version_answered_throughout(samples, expected):
+    assert prober.kept_serving(samples, "v1", since=1.0) is expected
+
+
 # -- timelines ----------------------------------------------------------------------------
 
 
@@ -156,6 +171,23 @@ def test_auto_rollback_moments():
     }  # fmt: skip
 
 
+def test_auto_rollback_moments_of_a_refused_rolling_deploy():
+    refused = [
+        start(10.0, DEPLOY + "switch.yml:6"),
+        result(30.0, DEPLOY + "switch.yml:6", "failed"),  # new containers fail healthchecks
+        start(30.1, DEPLOY + "compose_failed.yml:6"),
+        result(30.2, DEPLOY + "compose_failed.yml:6", "failed"),
+        start(30.5, DEPLOY + "recover.yml:2"),
+        start(31.0, "/r/roles/rollback/tasks/restore.yml:7"),
+        result(33.0, "/r/roles/rollback/tasks/restore.yml:7", "ok"),
+        start(33.0, "/r/roles/health/tasks/main.yml:2"),
+        result(35.0, "/r/roles/health/tasks/main.yml:2", "ok"),
+    ]
+    assert timeline.auto_rollback(refused) == {
+        "gate_failed": 30.0, "restore_start": 31.0, "restored_healthy": 35.0,
+    }  # fmt: skip
+
+
 def test_stamped_phases_of_a_script():
     out = "noise\nPHASE copy 100.0\nPHASE sed 101.5\nPHASE sleep 102.0\nPHASE done 132.0\n"
     assert timeline.stamped_phases(out, end=133.0) == {"copy": 1.5, "sed": 0.5, "sleep": 30.0}
@@ -197,10 +229,14 @@ RUNS = [
     run("probe", "floor", 12.0, probe=probe(300, 6.0)),
     run("probe", "old", 64.0, probe=probe(600, 12.0)),
     run("rollback", "old manual", 9.0, probe=probe(300, 6.0, first=8.0)),
-    run("rollback", "rollback.yml", 20.0, probe=probe(200, 4.0, first=16.0)),
+    run("rollback", "rollback.yml", 20.0, probe=probe(200, 4.0, first=16.0),
+        extra={"warm_containers": 3}),
+    run("rollback", "rollback.yml", 22.0, probe=probe(0, 0.1, first=6.0),
+        extra={"warm_containers": 0}),
     run("rollback", "automatic (failed deploy)", 70.0, rc=2, probe=probe(900, 20.0),
         extra={"previous_version_answers_again_s": 66.0, "gate_failed_s": 57.0,
-               "restore_to_healthy_check_s": 11.0, "restore_to_first_good_answer_s": 8.0}),
+               "restore_to_healthy_check_s": 11.0, "restore_to_first_good_answer_s": 8.0,
+               "previous_kept_serving": False}),
     run("fleet", "ours x1", 50.0),
     run("fleet", "ours x2", 55.0, hosts=2, ssh_connections=2),
     run("fleet", "ours x2", 65.0, hosts=2, ssh_connections=2),
@@ -220,7 +256,12 @@ def test_summarize_gives_medians_and_ratios_to_the_baselines():
     assert summ["probe"]["ours"]["timeouts"]["median"] == 60
     assert summ["probe"]["ours"]["not_serving"]["median"] == 40
     assert summ["rollback"]["automatic (failed deploy)"]["to_previous_healthy_s"]["median"] == 66
-    assert summ["rollback_ratios"]["rollback.yml/old manual"] == pytest.approx(2.0)
+    assert summ["rollback"]["rollback.yml"]["to_previous_healthy_s"]["median"] == 11.0
+    assert summ["rollback"]["rollback.yml"]["command_s"]["median"] == 21.0
+    assert summ["rollback"]["rollback.yml"]["failed"]["max"] == 200
+    assert summ["rollback"]["rollback.yml"]["warm"] == {"runs": 1, "of": 2}
+    assert summ["rollback"]["automatic (failed deploy)"]["kept_serving"] == {"runs": 0, "of": 1}
+    assert summ["rollback_ratios"]["rollback.yml/old manual"] == pytest.approx(11.0 / 8.0)
     assert summ["fleet"]["2"]["ratio_to_1"] == pytest.approx(60.0 / 50.0)
     assert summ["overhead"]["linear, neither"]["ratio_to_default"] == pytest.approx(2.5)
     assert summ["overhead"]["linear, neither"]["ssh_connections"]["median"] == 60
@@ -238,7 +279,8 @@ def data() -> dict:
     return {
         "meta": {"mode": "full", "date": "2026-01-01T00:00:00Z", "git_commit": "abc",
                  "cpu_model": "Test CPU", "cpu_count": 2, "ram_gib": 24, "os": "Debian",
-                 "kernel": "6", "docker_engine": "20.10", "duration_s": 100.0},
+                 "kernel": "6", "docker_engine": "20.10", "duration_s": 100.0,
+                 "deploy_strategy": "rolling", "warm_window_s": 600},
         "info": {
             "idle_probe": probe(2, 0.4),
             "fidelity": {
@@ -264,6 +306,70 @@ def test_markdown_puts_each_figure_next_to_its_baseline():
     assert "| linear, neither | 125.0 s (125.0-125.0, IQR 0.0, n=1) | 2.50x |" in text
     assert "REDIS_PASSWORD" in text and "yaml: line 41" in text
     assert "FAILURES" not in text
+
+
+def test_markdown_puts_issue_7s_figures_next_to_the_old_pipeline_floor_and_target():
+    text = report.markdown(data())
+    assert text.count("Deploy strategy `rolling`, warm window 600 s") == 2  # header, targets
+    assert (
+        "| failed requests, deploy of a new version | 100 (100-100, IQR 0, n=1) of 1000"
+        " | 600 (600-600, IQR 0, n=1) of 1000 | 300 (300-300, IQR 0, n=1) of 1000"
+        " | 0: missed (worst run 100) |"
+    ) in text
+    assert (
+        "| failed requests, deploy of the unhealthy version (`badbad1`) | 900 (900-900, IQR 0,"
+        " n=1) of 1000, previous version answered throughout in 0 of 1 | not measured"
+    ) in text
+    assert (
+        "| failed requests, rollback to the previous release | rollback.yml: 100 (0-200,"
+        " IQR 100, n=2) of 1000 | manual: 300 (300-300, IQR 0, n=1) of 1000 | - |"
+        " 0: missed (worst run 200) |"
+    ) in text
+    assert (
+        "| rollback on a warm host: command to previous version answering | rollback.yml:"
+        " 11.0 s (6.0-16.0, IQR 5.0, n=2) | manual: 8.0 s (8.0-8.0, IQR 0.0, n=1) | - |"
+        " 5 s: missed (median 11.0 s) |"
+    ) in text
+    assert "| rollback command, start to exit | rollback.yml: 21.0 s (20.0-22.0" in text
+    assert "1 of 2 runs found its web containers still running" in text
+
+
+def test_markdown_a_refused_deploy_that_never_moved_the_traffic():
+    runs = [r for r in RUNS if r["method"] != "automatic (failed deploy)"]
+    runs.append(run("rollback", "automatic (failed deploy)", 40.0, rc=2, probe=probe(0, 0.1, 0.0),
+                    extra={"previous_version_answers_again_s": None, "gate_failed_s": 30.0,
+                           "previous_kept_serving": True}))  # fmt: skip
+    d = {**data(), "runs": runs, "summary": report.summarize(runs)}
+    text = report.markdown(d)
+    assert "| automatic (failed deploy) | never stopped answering (n=1) | n/a |" in text
+    assert "of 1000, previous version answered throughout in 1 of 1 |" in text
+    assert "0: met (worst run 0) |" in text
+
+
+def test_deploy_strategy_is_read_from_the_inventory(tmp_path):
+    main = tmp_path / "main.yml"
+    main.write_text("stickforstats_deploy_strategy: rolling\nstickforstats_warm_window: 600\n")
+    assert machine.deploy_strategy(main) == {"deploy_strategy": "rolling", "warm_window_s": 600}
+    main.write_text("stickforstats_environment: sandbox\n")
+    assert machine.deploy_strategy(main)["deploy_strategy"] == "not set"
+    assert machine.deploy_strategy(tmp_path / "none.yml")["deploy_strategy"] == "not set"
+
+
+def test_warm_names_are_the_running_warm_containers_until_the_window_ends():
+    state = '{"warm": ["b-15", "a-15"], "warm_until": 1000.0, "strategy": "rolling"}'
+    assert sandbox.warm_names(state, ["a-15", "b-15", "b-16"], now=900.0) == ["a-15", "b-15"]
+    assert sandbox.warm_names(state, ["b-16"], now=900.0) == []  # stopped already
+    assert sandbox.warm_names(state, ["a-15", "b-15"], now=1001.0) == []  # window over
+    assert sandbox.warm_names('{"strategy": "recreate"}', ["a-15"], now=0.0) == []
+    assert sandbox.warm_names("", ["a-15"], now=0.0) == []
+
+
+def test_plan_runs_five_warm_rollbacks_in_full_one_in_quick_and_the_unhealthy_deploy_in_both():
+    from bench.sections import Plan
+
+    full, quick = Plan.make(quick=False), Plan.make(quick=True)
+    assert (full.rollback_runs, full.auto_rollback_runs) == (5, 2)
+    assert (quick.rollback_runs, quick.auto_rollback_runs) == (1, 1)
 
 
 def test_report_writes_json_markdown_and_png(tmp_path):

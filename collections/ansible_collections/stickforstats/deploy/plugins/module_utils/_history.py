@@ -18,3 +18,20 @@ def append_event(path: str, event: dict) -> None:
         handle.write(json.dumps(event, sort_keys=True) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def read_events(path: str) -> list[dict]:
+    """Every event of the history file, oldest first; an unreadable line is kept as such."""
+    events = []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.strip()
+                if line:
+                    try:
+                        events.append(json.loads(line))
+                    except ValueError:
+                        events.append({"event": "unreadable", "line": line[:200]})
+    except FileNotFoundError:
+        pass
+    return events

@@ -54,6 +54,12 @@ options:
     type: list
     elements: path
     default: []
+  history_last:
+    description:
+      - How many of the last events of C(history.jsonl) (beside the lock file) to return in
+        RV(history), so that a rollback knows what to go back to without another round trip.
+    type: int
+    default: 0
   break_stale:
     description: Break a stale lock held by another run, and say so.
     type: bool
@@ -103,6 +109,11 @@ kept:
   type: list
   elements: str
   returned: always
+history:
+  description: The last O(history_last) events of C(history.jsonl) beside the lock file, oldest first.
+  type: list
+  elements: dict
+  returned: always
 age:
   description: Age of the lock found, in seconds.
   type: float
@@ -114,6 +125,9 @@ import os  # noqa: E402
 import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
+    read_events,
+)
 
 
 def read_lock(path: str) -> dict | None:
@@ -189,6 +203,7 @@ def main() -> None:
             "stale_after": {"type": "int", "default": 3600},
             "break_stale": {"type": "bool", "default": False},
             "directories": {"type": "list", "elements": "path", "default": []},
+            "history_last": {"type": "int", "default": 0},
         },
         required_if=[("state", "present", ["token"]), ("state", "absent", ["token"])],
         supports_check_mode=True,
@@ -202,6 +217,11 @@ def main() -> None:
         "lock": found or {},
         "current": current_release(path),
         "kept": kept_releases(path),
+        "history": (
+            read_events(os.path.join(os.path.dirname(path), "history.jsonl"))[-p["history_last"] :]
+            if p["history_last"] > 0
+            else []
+        ),
     }
     if age is not None:
         result["age"] = round(age, 1)

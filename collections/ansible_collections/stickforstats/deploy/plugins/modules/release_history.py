@@ -63,29 +63,12 @@ appended:
   returned: when O(entry) is given
 """
 
-import json  # noqa: E402
-
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
     append_event,
     now_utc,
+    read_events,
 )
-
-
-def read_events(path: str) -> list[dict]:
-    events = []
-    try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                line = line.strip()
-                if line:
-                    try:
-                        events.append(json.loads(line))
-                    except ValueError:
-                        events.append({"event": "unreadable", "line": line[:200]})
-    except FileNotFoundError:
-        pass
-    return events
 
 
 def main() -> None:
