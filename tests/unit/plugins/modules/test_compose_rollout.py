@@ -6,12 +6,14 @@ The whole module runs on real targets in tests/integration/test_zero_downtime.py
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from ansible_collections.stickforstats.deploy.plugins.modules.compose_rollout import (
     LABEL,
+    RETIRE,
     Rollout,
     config_digest,
     digest,
@@ -135,3 +137,36 @@ def test_override_mounts_the_proxy_dir_and_labels_the_rolled_services(tmp_path: 
         }
     ]
     assert doc["services"]["backend"]["labels"] == {LABEL: "0123456789abcdef"}
+
+
+def retire(tmp_path: Path, upstreams: str, lock: bool) -> tuple[str, str]:
+    """retire.sh run with a `docker` that only logs its arguments: (log, docker calls)."""
+    (tmp_path / "bin").mkdir()
+    calls = tmp_path / "calls"
+    fake = tmp_path / "bin" / "docker"
+    fake.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n')
+    fake.chmod(0o755)
+    (tmp_path / "upstreams.conf").write_text(upstreams)
+    lock_path = tmp_path / "lock"
+    if lock:
+        lock_path.write_text("{}")
+    script = tmp_path / "retire.sh"
+    script.write_text(RETIRE)
+    out = subprocess.run(
+        ["sh", str(script), str(tmp_path), "30", str(lock_path), "app-backend-1", "app-backend-2"],
+        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    return out, calls.read_text() if calls.exists() else ""
+
+
+def test_retire_stops_what_no_longer_serves_and_keeps_what_serves_again(tmp_path: Path) -> None:
+    log, calls = retire(
+        tmp_path, "upstream sfs_backend {\n  server app-backend-2:8000;\n}\n", False
+    )
+    assert "app-backend-2 serves again: kept" in log and "app-backend-1 retired" in log
+    assert calls == "stop --time 30 app-backend-1\nrm app-backend-1\n"
+
+
+def test_retire_leaves_the_containers_to_a_running_deploy(tmp_path: Path) -> None:
+    log, calls = retire(tmp_path, "", True)
+    assert "a deploy or rollback runs" in log and calls == ""

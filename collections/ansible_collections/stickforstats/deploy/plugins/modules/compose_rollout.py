@@ -100,6 +100,12 @@ options:
     description: Seconds the replaced web containers keep running, out of the traffic.
     type: int
     default: 600
+  deploy_lock:
+    description:
+      - The deploy lock file; the detached job that stops warm containers leaves them alone
+        while it exists (a deploy or rollback runs, and removes them itself when it switches).
+    type: path
+    default: ""
 notes:
   - Check mode is not supported; the deploy role skips this step in check mode.
 """
@@ -661,7 +667,8 @@ class Rollout:
         script = os.path.join(self.dir, "retire.sh")
         self.write("retire.sh", RETIRE)
         lock = os.path.join(self.dir, "rollout.lock")
-        argv = ["flock", lock, "sh", script, self.dir, str(self.p["drain_timeout"]), *names]
+        argv = ["flock", lock, "sh", script, self.dir, str(self.p["drain_timeout"]),
+                self.p["deploy_lock"], *names]  # fmt: skip
         with (
             open(os.devnull, "rb") as null_in,
             open(os.path.join(self.dir, "retire.log"), "ab") as log,
@@ -694,11 +701,17 @@ class Rollout:
 
 RETIRE = (
     MARK
-    + r"""# retire.sh DIR DRAIN NAME...: stops the named containers unless upstreams.conf
-# names them again (a rollback switched back to them).
-dir=$1; drain=$2; shift 2
+    + r"""# retire.sh DIR DRAIN LOCK NAME...: stops the named containers unless
+# upstreams.conf names them again (a rollback switched back to them). While a
+# deploy or rollback holds LOCK it leaves them to that run (which removes warm
+# containers it no longer needs), so that no health check sees one stopping.
+dir=$1; drain=$2; lock=$3; shift 3
+if [ -n "$lock" ] && [ -e "$lock" ]; then
+  echo "$(date -u +%FT%TZ) a deploy or rollback runs: $* left to it"
+  exit 0
+fi
 for name in "$@"; do
-  if grep -q "\"$name\"" "$dir/upstreams.conf" 2>/dev/null; then
+  if grep -q "server $name:" "$dir/upstreams.conf" 2>/dev/null; then
     echo "$(date -u +%FT%TZ) $name serves again: kept"
     continue
   fi
@@ -765,6 +778,7 @@ def main() -> None:
             "unhealthy_streak": {"type": "int", "default": 8},
             "drain_timeout": {"type": "int", "default": 30},
             "warm_window": {"type": "int", "default": 600},
+            "deploy_lock": {"type": "path", "default": ""},
         },
         supports_check_mode=False,
     )
