@@ -16,9 +16,11 @@ from pathlib import Path
 from bench.config import (
     APP_DIR,
     APP_REPOSITORIES,
+    APP_VARS,
     DEPLOY_ROOT,
     HARNESS,
     OLD_ROOT,
+    PROJECT,
     PYTHON,
     REGISTRY,
     SANDBOX_VARS,
@@ -138,14 +140,15 @@ def previous_release(target: Target) -> str:
 def warm_names(state: str, running: Sequence[str], now: float) -> list[str]:
     """Web containers kept warm (out of the traffic, still running) by the last rolling
     switch, from the STATE file compose_rollout writes: those of its `warm` list that
-    are RUNNING while its `warm_until` has not passed. [] for anything else."""
+    are RUNNING and not `active` while its `warm_until` has not passed. [] otherwise."""
     try:
         data = json.loads(state)
     except ValueError:
         return []
     if not isinstance(data, dict) or float(data.get("warm_until") or 0) <= now:
         return []
-    return sorted(set(data.get("warm") or []) & set(running))
+    active = {name for names in (data.get("active") or {}).values() for name in names}
+    return sorted(set(data.get("warm") or []) & set(running) - active)
 
 
 def warm_containers(target: Target) -> list[str]:
@@ -157,6 +160,20 @@ def warm_containers(target: Target) -> list[str]:
     )
     state, _, running = done.stdout.partition("---")
     return warm_names(state.strip(), running.split(), time.time())
+
+
+def proxy_is_ours(target: Target) -> bool:
+    """Whether the proxy container reads the upstream files our rolling deploys write (it
+    mounts DEPLOY_ROOT/proxy). One that the old pipeline or the floor created does not:
+    its nginx sends to every web container by DNS name, warm and starting ones included."""
+    service = APP_VARS["stickforstats_proxy_service"]
+    done = docker_exec(
+        target.name,
+        f"docker ps -q --filter label=com.docker.compose.project={PROJECT}"
+        f" --filter label=com.docker.compose.service={service}"
+        " | xargs -r docker inspect -f '{{range .Mounts}}{{.Source}} {{end}}'",
+    )
+    return f"{DEPLOY_ROOT}/proxy" in done.stdout.split()
 
 
 def ensure_ssh_counter(target: Target) -> None:

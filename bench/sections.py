@@ -78,10 +78,11 @@ class Bench:
         self.results.append(result)
         probe = result.probe or {}
         failed = f", {probe['failed']} failed requests" if probe else ""
-        status = "ok" if result.ok else f"UNEXPECTED exit {result.rc}"
+        why = result.extra.get("invalid") or f"exit {result.rc}"
+        status = "ok" if result.ok else f"UNEXPECTED: {why}"
         progress(f"  {what}: {result.seconds:.1f} s{failed} ({status})")
         if not result.ok:
-            self.failures.append(f"{what}: exit {result.rc} (log {result.log})")
+            self.failures.append(f"{what}: {why} (log {result.log})")
         return result
 
     @property
@@ -98,6 +99,31 @@ class Bench:
         serving = sandbox.serving_version(target)
         choice = next(v for v in versions if v != serving)
         return choice, serving
+
+    @property
+    def rolling(self) -> bool:
+        return self.info.get("deploy_strategy", {}).get("deploy_strategy") == "rolling"
+
+    def not_rolling(self, warm: Sequence[str] | None = None) -> str:
+        """Why a run of ours on target 1 would not measure the rolling strategy ('' when it
+        would, or when the strategy is not rolling): the proxy is not ours (the old pipeline
+        or the floor created it: nginx sends by DNS name to every web container), or (WARM
+        given) no container of the release rolled back to still runs."""
+        if not self.rolling:
+            return ""
+        if not sandbox.proxy_is_ours(self.t1):
+            return (f"the proxy container does not mount {DEPLOY_ROOT}/proxy (the old pipeline"
+                    " or the floor created it), so nginx sends to every web container by"
+                    " name: not a rolling switch")  # fmt: skip
+        if warm is not None and not warm:
+            return "the host was not warm (no container of the release rolled back to runs)"
+        return ""
+
+    def invalid(self, result: Result, why: str) -> None:
+        """Marks RESULT as not measuring what it should (excluded from the figures)."""
+        if why and result.ok:
+            result.ok = False
+            result.extra["invalid"] = why
 
     def expect_serving(self, target: Target, version: str, what: str) -> None:
         serving = sandbox.serving_version(target)
@@ -174,19 +200,36 @@ class Bench:
     def deploys(self, probed: bool = False) -> None:
         """Measure 1 (no prober, so that its load does not slow the deploys: on this
         machine the app's health endpoint at 50 requests/s takes most of a CPU), or
-        measure 2 (PROBED). In --quick one round does both, with the prober."""
+        measure 2 (PROBED). In --quick one round does both, with the prober. A probed run
+        of ours starts from a host ours deployed last (an untimed deploy first, when the
+        old pipeline or the floor was last), and does not count when it did not go through
+        ours' proxy (rolling strategy)."""
         rounds = self.plan.probe_rounds if probed else self.plan.rounds
         probe = probed or self.plan.probe_rounds == 0
         measure = "probe" if probed else "deploy"
         for round_no in range(1, rounds + 1):
             for method in ("ours", "floor", "old"):
+                if probe and method == "ours" and not self.last_on_t1.startswith("ours"):
+                    self.settle()  # failed requests of ours' deploys from ours' own state
                 version, serving = self.other(self.t1)
                 progress(f"{measure} {round_no}/{rounds}: {method} {serving} -> {version}")
                 sandbox.remove_app_images(self.t1, version)
                 result = self.deploy(measure, method, version, serving, probe)
+                if method == "ours" and probe:
+                    self.invalid(result, self.not_rolling())
                 self.keep(result, f"{method} {version}")
                 if result.ok:
                     self.expect_serving(self.t1, version, f"{method} {version}")
+
+    def settle(self, why: str = "after the other methods") -> Result:
+        """An untimed deploy of ours without the prober (the other version), so that what
+        follows starts from a host ours deployed last."""
+        version, serving = self.other(self.t1)
+        progress(f"  ours deploys {serving} -> {version} first, untimed ({why})")
+        inventory = self.inventory(1)
+        result = measured("setup", "ours (untimed)", version, serving, [self.t1],
+                          lambda: methods.ours_deploy(inventory, version), probe=False)  # fmt: skip
+        return self.keep(result, f"ours {version} (untimed, {why})")
 
     def deploy(
         self, measure: str, method: str, version: str, serving: str | None, probe: bool
@@ -237,45 +280,34 @@ class Bench:
         t1 = self.t1
         inventory = self.inventory(1)
         if sandbox.current_release(t1) != sandbox.serving_version(t1):
-            # what serves is not ours' current release: deploy once, untimed
-            version, serving = self.other(t1)
-            progress(f"rollback: ours deploys {version} first (rollback.yml needs ours serving)")
-            result = measured("setup", "ours (before rollback.yml)", version, serving, [t1],
-                              lambda: methods.ours_deploy(inventory, version), probe=False)  # fmt: skip
-            self.keep(result, f"ours {version} (before rollback.yml)")
+            self.settle("rollback.yml needs ours serving")
         # c) rollback.yml on a warm host: ours deploys the other version right before
         # (untimed, no prober), so the release rolled back to still runs (rolling: warm)
-        rolling = self.info.get("deploy_strategy", {}).get("deploy_strategy") == "rolling"
         for i in range(1, self.plan.rollback_runs + 1):
-            version, serving = self.other(t1)
-            runs = self.plan.rollback_runs
-            progress(f"rollback {i}/{runs}: ours deploys {serving} -> {version} (untimed)")
-            result = measured("setup", "ours (before rollback.yml)", version, serving, [t1],
-                              lambda v=version: methods.ours_deploy(inventory, v), probe=False)  # fmt: skip
-            self.keep(result, f"ours {version} (before rollback.yml)")
-            if not result.ok:
+            progress(f"rollback {i}/{self.plan.rollback_runs}: rollback.yml on a warm host")
+            deployed = self.settle("before rollback.yml")
+            if not deployed.ok:
                 continue
-            expected = sandbox.previous_release(t1)
-            if expected != serving:
-                self.failures.append(f"rollback.yml {i}: goes back to {expected!r}, not to"
-                                     f" {serving}, which served before the deploy")  # fmt: skip
+            serving, expected = deployed.previous, sandbox.previous_release(t1)
             warm = sandbox.warm_containers(t1)
-            progress(f"rollback {i}/{runs}: rollback.yml {version} -> {expected}"
-                     f" ({len(warm)} warm container(s))")  # fmt: skip
-            result = measured("rollback", "rollback.yml", expected, version, [t1],
+            why = self.not_rolling(warm)
+            if expected != serving:
+                why = f"it goes back to {expected!r}, not to {serving}, which served before"
+            progress(f"rollback {i}/{self.plan.rollback_runs}: rollback.yml {deployed.version}"
+                     f" -> {expected} ({len(warm)} warm container(s))")  # fmt: skip
+            result = measured("rollback", "rollback.yml", expected, deployed.version, [t1],
                               lambda: methods.ours_rollback(inventory))  # fmt: skip
             result.extra["warm_containers"] = len(warm)
+            self.invalid(result, why)
             self.keep(result, f"rollback.yml to {expected}")
             self.expect_serving(t1, expected, "rollback.yml")
-            if rolling and not warm:
-                self.failures.append(f"rollback.yml {i}: the host was not warm (no container"
-                                     " of the previous release kept running)")  # fmt: skip
         # d) a deploy of the unhealthy version: refused (rolling) or rolled back by itself
         for i in range(1, self.plan.auto_rollback_runs + 1):
             serving = sandbox.serving_version(t1)
             progress(f"rollback {i}/{self.plan.auto_rollback_runs}: deploy {UNHEALTHY_VERSION}"
                      f" (unhealthy), refused or rolled back to {serving}")  # fmt: skip
             sandbox.remove_app_images(t1, UNHEALTHY_VERSION)
+            why = self.not_rolling()
             result = measured("rollback", "automatic (failed deploy)", serving or "", serving,
                               [t1], lambda: methods.ours_deploy(inventory, UNHEALTHY_VERSION),
                               expect_success=False)  # fmt: skip
@@ -283,6 +315,7 @@ class Bench:
             # "Rolled back: X is serving ..." or "Nothing was switched: X is serving."
             if result.ok and f": {serving} is serving" not in result.run.output:
                 result.ok = False
+            self.invalid(result, why)
             self.keep(result, f"deploy {UNHEALTHY_VERSION}, {serving} serving")
             self.expect_serving(t1, serving or "", "automatic rollback")
 

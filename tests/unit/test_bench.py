@@ -16,7 +16,9 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import envfiles, machine, prober, report, sandbox, stats, timeline  # noqa: E402
+from bench.measure import Result  # noqa: E402
 from bench.prober import Sample  # noqa: E402
+from bench.sections import Bench, Plan  # noqa: E402
 
 # -- statistics ---------------------------------------------------------------------------
 
@@ -361,11 +363,12 @@ def test_warm_names_are_the_running_warm_containers_until_the_window_ends():
     assert sandbox.warm_names(state, ["b-16"], now=900.0) == []  # stopped already
     assert sandbox.warm_names(state, ["a-15", "b-15"], now=1001.0) == []  # window over
     assert sandbox.warm_names('{"strategy": "recreate"}', ["a-15"], now=0.0) == []
+    serving_again = '{"active": {"a": ["a-15"]}, "warm": ["a-15"], "warm_until": 1000.0}'
+    assert sandbox.warm_names(serving_again, ["a-15"], now=900.0) == []  # active, not warm
     assert sandbox.warm_names("", ["a-15"], now=0.0) == []
 
 
 def test_plan_runs_five_warm_rollbacks_in_full_one_in_quick_and_the_unhealthy_deploy_in_both():
-    from bench.sections import Plan
 
     full, quick = Plan.make(quick=False), Plan.make(quick=True)
     assert (full.rollback_runs, full.auto_rollback_runs) == (5, 2)
@@ -442,3 +445,14 @@ def test_env_lines_raw_and_compose_quoted(tmp_path):
     assert echo.count(">> .env.prod") == 2
     subprocess.run(["bash", "-c", echo], cwd=tmp_path, check=True)
     assert (tmp_path / ".env.prod").read_text() == source.read_text()
+
+
+def test_a_run_that_did_not_measure_the_strategy_is_a_failure_and_left_out():
+    bench = Bench(Plan.make(quick=True))
+    result = Result("rollback", "rollback.yml", "c0ffee1", "c0ffee2", 18.5, 0, True, 0.0)
+    bench.invalid(result, "the host was not warm")
+    bench.keep(result, "rollback.yml to c0ffee1")
+    assert not result.ok and result.extra["invalid"] == "the host was not warm"
+    assert bench.failures == ["rollback.yml to c0ffee1: the host was not warm (log )"]
+    summ = report.summarize([result.as_dict()])
+    assert summ["rollback"]["rollback.yml"]["command_s"]["n"] == 0

@@ -62,4 +62,4 @@ def test_everything_else_is_kept(host):
 def test_referenced_files_are_shipped(host):
     conf = host.file(f"{DIR}/docker/nginx/nginx.conf")
     assert conf.exists and conf.mode == 0o644
-    assert "proxy_pass $backend;" in conf.content_string
+    assert "proxy_pass $to_backend;" in conf.content_string

@@ -398,6 +398,8 @@ class Rollout:
         if not running:
             return False
         c = running[0]
+        if svc == self.proxy and (self.dir, self.p["proxy_mount"]) not in c["mounts"]:
+            return True  # created by something else (a compose up by hand): no upstream files
         if spec.get("image") and spec["image"] != c["image"]:
             return True
         want_env = spec.get("environment") or {}
@@ -498,23 +500,20 @@ class Rollout:
         serving_before: dict[str, list[str]] = {}
         for svc in p["rolling"]:
             mine = [c for c in by_service.get(svc, []) if c["hash"] == hashes[svc] and c["running"]]
-            serving = [
-                c for c in by_service.get(svc, [])
-                if c not in mine and c["running"]
-                and (c["name"] in active_names.get(svc, []) or svc not in active_names)
-            ]  # fmt: skip
+            running = [c for c in by_service.get(svc, []) if c["running"]]
+            # What serves now: the containers the upstream files name; when none of
+            # them runs (the state is stale: something else ran `compose up`), every
+            # running one, as Docker's DNS sends traffic to all of them.
+            active = [c for c in running if c["name"] in active_names.get(svc, [])]
+            serving_before[svc] = [c["name"] for c in (active or running)]
+            serving = [c for c in (active or running) if c not in mine]
             stale[svc] = [c for c in by_service.get(svc, []) if c not in mine and c not in serving]
             previous[svc] = serving
-            serving_before[svc] = [
-                c["name"] for c in by_service.get(svc, [])
-                if c["running"] and (c["name"] in active_names.get(svc, []) or svc not in active_names)
-            ]  # fmt: skip
             targets[svc] = [c["name"] for c in mine]
             if not mine:
                 # Compose counts every container of a service when it scales:
                 # the ones kept (serving, warm) plus as many new as serve now.
-                kept = [c for c in by_service.get(svc, []) if c["running"]]
-                scale[svc] = len(kept) + max(1, len(serving))
+                scale[svc] = len(running) + max(1, len(serving))
         new: list[dict] = []
         if scale:
             # Stopped leftovers go first (they would count); warm ones stay until the switch.
@@ -598,8 +597,10 @@ class Rollout:
             self.stop_containers(warm)
             self.mark("replaced web containers drained and stopped")
             warm = []
+        serving_now = {n for names in targets.values() for n in names}
         warm_names = sorted({c["name"] for c in warm}) if warm else [
-            n for n in state.get("warm") or [] if n in {c["name"] for c in self.containers() if c["running"]}
+            n for n in state.get("warm") or []
+            if n not in serving_now and n in {c["name"] for c in self.containers() if c["running"]}
         ]  # fmt: skip
         warm_until = time.time() + p["warm_window"] if warm else float(state.get("warm_until") or 0)
         self.write("state.json", json.dumps({
