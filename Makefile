@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VERSION ?= c0ffee1
 VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
 
-.PHONY: setup sandbox sandbox-down rollback lint unit test bench bench-quick
+.PHONY: setup sandbox sandbox-down rollback status lint unit test bench bench-quick
 
 setup:
 	bash tests/harness/setup.sh
@@ -25,6 +25,9 @@ sandbox: setup
 rollback: setup
 	$(BIN)/ansible-playbook rollback.yml -i inventories/sandbox $(if $(TO),-e rollback_to=$(TO)) \
 	  --vault-password-file $(VAULT_PASSWORD_FILE)
+
+status: setup
+	$(BIN)/ansible-playbook status.yml -i inventories/sandbox --vault-password-file $(VAULT_PASSWORD_FILE)
 
 sandbox-down:
 	$(PY) tests/harness/targets.py down --session sandbox
