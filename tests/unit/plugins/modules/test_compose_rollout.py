@@ -153,7 +153,7 @@ def retire(tmp_path: Path, upstreams: str, lock: bool) -> tuple[str, str]:
     script = tmp_path / "retire.sh"
     script.write_text(RETIRE)
     out = subprocess.run(
-        ["sh", str(script), str(tmp_path), "30", str(lock_path), "app-backend-1", "app-backend-2"],
+        ["sh", str(script), str(tmp_path), "30", str(lock_path), "id1=app-backend-1", "id2=app-backend-2"],
         env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"}, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     return out, calls.read_text() if calls.exists() else ""
@@ -164,7 +164,7 @@ def test_retire_stops_what_no_longer_serves_and_keeps_what_serves_again(tmp_path
         tmp_path, "upstream sfs_backend {\n  server app-backend-2:8000;\n}\n", False
     )
     assert "app-backend-2 serves again: kept" in log and "app-backend-1 retired" in log
-    assert calls == "stop --time 30 app-backend-1\nrm app-backend-1\n"
+    assert calls == "stop --time 30 id1\nrm id1\n"  # by id: a later container may reuse the name
 
 
 def test_retire_leaves_the_containers_to_a_running_deploy(tmp_path: Path) -> None:

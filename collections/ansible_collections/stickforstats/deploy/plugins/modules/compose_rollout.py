@@ -318,11 +318,8 @@ class Rollout:
                 c = by_name.get(name)
                 if c is None:
                     raise RolloutError(f"{what}: container {name} disappeared")
-                if (
-                    c["status"] in ("exited", "dead")
-                    or c["restarts"] > 0
-                    or c["status"] == "restarting"
-                ):
+                restarted = c["restarts"] > 0 and name in new
+                if c["status"] in ("exited", "dead", "restarting") or restarted:
                     raise RolloutError(
                         f"{what}: container {name} stopped (status {c['status']}, exit code {c['exit_code']})"
                     )
@@ -372,6 +369,31 @@ class Rollout:
     def reload_proxy(self, proxy: dict) -> None:
         self.run(["docker", "exec", proxy["id"], "nginx", "-t", "-q"])
         self.run(["docker", "exec", proxy["id"], "nginx", "-s", "reload"])
+
+    def route_files(self) -> dict[str, str]:
+        """The upstream and map files as they are now (to put back if a reload fails)."""
+        files = {}
+        for name in os.listdir(self.dir):
+            if name == "upstreams.conf" or name.endswith(".map"):
+                with open(os.path.join(self.dir, name), encoding="utf-8") as fh:
+                    files[name] = fh.read()
+        return files
+
+    def put_back(self, files: dict[str, str]) -> None:
+        for name in os.listdir(self.dir):
+            if (name == "upstreams.conf" or name.endswith(".map")) and name not in files:
+                self.remove(name)
+        for name, text in files.items():
+            self.write(name, text)
+
+    def drained(self, proxy: dict) -> None:
+        """Until nginx's old worker processes (after a reload) are gone, bounded."""
+        deadline = time.monotonic() + self.p["drain_timeout"]
+        while time.monotonic() < deadline:
+            top = self.run(["docker", "top", proxy["id"], "-o", "args"], check=False)
+            if "shutting down" not in top:
+                return
+            time.sleep(0.25)
 
     def routes(self, targets: dict[str, list[str]]) -> bool:
         """Upstream blocks and map lines for the rolling services; True if changed."""
@@ -462,8 +484,9 @@ class Rollout:
         )
         self.changed = bool(self.recreated) or changed_routes
         proxy = self.proxy_container(after)
-        if proxy and changed_routes and proxy["service"] not in self.recreated:
-            self.reload_proxy(proxy)
+        was_rolling = self.read_state().get("strategy") == "rolling"
+        if proxy and (changed_routes or was_rolling) and proxy["service"] not in self.recreated:
+            self.reload_proxy(proxy)  # back to Docker's DNS
         self.write("state.json", json.dumps({"strategy": "recreate", "release": self.src}) + "\n")
         return self.result(after, [], [], 0.0)
 
@@ -515,59 +538,96 @@ class Rollout:
                 # the ones kept (serving, warm) plus as many new as serve now.
                 scale[svc] = len(running) + max(1, len(serving))
         new: list[dict] = []
-        if scale:
-            # Stopped leftovers go first (they would count); warm ones stay until the switch.
-            self.remove_containers([c for svc in scale for c in stale[svc] if not c["running"]])
-            for svc in scale:
-                stale[svc] = [c for c in stale[svc] if c["running"]]
-            before = {c["id"] for c in self.containers()}
-            args = [a for svc, n in scale.items() for a in ("--scale", f"{svc}={n}")]
-            try:
-                self.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull,
-                             *args, *scale)  # fmt: skip
-            finally:
-                new = [c for c in self.containers() if c["id"] not in before]
-                self.started += [c["name"] for c in new]
-            for c in new:
-                targets.setdefault(c["service"], []).append(c["name"])
+        proxy = self.proxy_container(containers)
+        if (
+            scale
+            and proxy is not None
+            and not os.path.exists(os.path.join(self.dir, "upstreams.conf"))
+        ):
+            # nginx resolves the services through Docker's DNS until the upstream files
+            # exist, and DNS names a new container as soon as it starts: pin what serves.
+            if self.routes(
+                {svc: serving_before[svc] for svc in p["rolling"] if serving_before[svc]}
+            ):
+                self.reload_proxy(proxy)
+        routes_before = self.route_files()
         try:
+            if scale:
+                before = {c["id"] for c in self.containers()}
+                args = [a for svc, n in scale.items() for a in ("--scale", f"{svc}={n}")]
+                # Stopped leftovers go first (they would count); warm ones stay until the switch.
+                self.remove_containers([c for svc in scale for c in stale[svc] if not c["running"]])
+                for svc in scale:
+                    stale[svc] = [c for c in stale[svc] if c["running"]]
+                try:
+                    self.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull,
+                                 *args, *scale)  # fmt: skip
+                finally:
+                    new = [c for c in self.containers() if c["id"] not in before]
+                    self.started += [c["name"] for c in new]
+                for c in new:
+                    targets.setdefault(c["service"], []).append(c["name"])
             listed = self.wait_ready([n for names in targets.values() for n in names], p["rolling"],
-                            "web containers", {c["name"] for c in new})  # fmt: skip
-        except RolloutError:
+                                     "web containers", {c["name"] for c in new})  # fmt: skip
+            self.mark("web containers ready")
+
+            # 3. The switch: one write, one graceful reload.
+            switched = sorted(s for s in p["rolling"] if set(serving_before[s]) != set(targets[s]))
+            routes_changed = self.routes(targets)
+            proxy = self.proxy_container(listed)
+            if self.proxy and proxy is None:
+                self.compose(
+                    "up",
+                    "--detach",
+                    "--no-deps",
+                    "--no-recreate",
+                    "--no-build",
+                    *self.pull,
+                    self.proxy,
+                )
+                self.recreated.append(self.proxy)
+            elif self.proxy and self.drifted(self.proxy, services[self.proxy], [proxy]):
+                self.m.warn(
+                    f"{self.proxy}: its image, environment or mounted files changed: recreated (a short gap)"
+                )
+                self.compose(
+                    "up",
+                    "--detach",
+                    "--no-deps",
+                    "--force-recreate",
+                    "--no-build",
+                    *self.pull,
+                    self.proxy,
+                )
+                self.recreated.append(self.proxy)
+            elif proxy is not None and (routes_changed or switched):
+                self.reload_proxy(proxy)
+        except (RolloutError, OSError):
+            # Nothing of the new release keeps running, the routes are as they were.
+            self.put_back(routes_before)
             self.remove_containers(new)  # they never had traffic
             raise
-
-        self.mark("web containers ready")
-        # 3. The switch: one write, one graceful reload.
-        routes_changed = self.routes(targets)
-        proxy = self.proxy_container(listed)
-        proxy_spec = services.get(self.proxy) if self.proxy else None
-        if self.proxy and proxy is None:
-            self.compose(
-                "up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull, self.proxy
-            )
-            self.recreated.append(self.proxy)
-        elif self.proxy and self.drifted(self.proxy, proxy_spec, [proxy]):
-            self.m.warn(
-                f"{self.proxy}: its image, environment or mounted files changed: recreated (a short gap)"
-            )
-            self.compose(
-                "up",
-                "--detach",
-                "--no-deps",
-                "--force-recreate",
-                "--no-build",
-                *self.pull,
-                self.proxy,
-            )
-            self.recreated.append(self.proxy)
-        elif proxy is not None and routes_changed:
-            self.reload_proxy(proxy)
-        switched = sorted(s for s in p["rolling"] if set(serving_before[s]) != set(targets[s]))
         self.mark("traffic switched")
-        # Warm containers of an older release go once another release is warm.
-        self.remove_containers([c for svc in switched for c in stale[svc]])
         self.changed |= routes_changed or bool(self.started) or bool(self.recreated)
+        warm = [c for s in switched for c in previous[s]]
+        serving_now = {n for names in targets.values() for n in names}
+        warm_names = sorted({c["name"] for c in warm}) if warm else [
+            n for n in state.get("warm") or []
+            if n not in serving_now and n in {c["name"] for c in self.containers() if c["running"]}
+        ]  # fmt: skip
+        warm_until = time.time() + p["warm_window"] if warm else float(state.get("warm_until") or 0)
+        self.save_state(
+            targets, warm_names, warm_until
+        )  # what serves now, before anything else can fail
+
+        # Warm containers of an older release go once another release is warm; they
+        # get no traffic, but a websocket may still be open through an old nginx worker.
+        # Of a service that did not switch, only the warm ones listed stay (a failed
+        # run may have left others).
+        gone = [c for svc in p["rolling"] for c in stale[svc]
+                if svc in switched or c["name"] not in warm_names]  # fmt: skip
+        self.stop_containers([c for c in gone if c["running"]])
+        self.remove_containers([c for c in gone if not c["running"]])
 
         # 4. Workers overlap; every other service is recreated by Compose (stop first).
         self.overlap(services, hashes)
@@ -575,7 +635,7 @@ class Rollout:
         others = [s for s in services if s not in p["rolling"] and s not in p["overlap"]
                   and s not in p["keep"] and s != self.proxy]  # fmt: skip
         if others:
-            before = {
+            before_hash = {
                 c["id"]: c["compose_hash"]
                 for c in self.containers()
                 if c["service"] in others and c["running"]
@@ -583,7 +643,7 @@ class Rollout:
             self.compose("up", "--detach", "--no-deps", "--no-build", *self.pull, *others)
             after = [c for c in self.containers() if c["service"] in others]
             redone = sorted(
-                {c["service"] for c in after if before.get(c["id"]) != c["compose_hash"]}
+                {c["service"] for c in after if before_hash.get(c["id"]) != c["compose_hash"]}
             )
             self.recreated += redone
             self.changed |= bool(redone)
@@ -591,26 +651,23 @@ class Rollout:
         self.mark("other services up")
 
         # 5. The replaced web containers stay warm, then stop (the requests in flight finish).
-        warm = [c for s in switched for c in previous[s]]
         if warm and p["warm_window"] <= 0:
-            time.sleep(0.5)  # nginx's old workers stop taking new requests
+            if proxy is not None:
+                self.drained(proxy)  # nginx's old workers have finished what they sent
             self.stop_containers(warm)
             self.mark("replaced web containers drained and stopped")
-            warm = []
-        serving_now = {n for names in targets.values() for n in names}
-        warm_names = sorted({c["name"] for c in warm}) if warm else [
-            n for n in state.get("warm") or []
-            if n not in serving_now and n in {c["name"] for c in self.containers() if c["running"]}
-        ]  # fmt: skip
-        warm_until = time.time() + p["warm_window"] if warm else float(state.get("warm_until") or 0)
+            warm_names, warm_until = [], 0.0
+            self.save_state(targets, warm_names, warm_until)
+        if warm_names:
+            self.retire_later(warm_names, max(0, int(warm_until - time.time())))
+        return self.result(self.containers(), switched, warm_names, warm_until)
+
+    def save_state(self, targets: dict[str, list[str]], warm: list[str], warm_until: float) -> None:
         self.write("state.json", json.dumps({
             "strategy": "rolling", "release": self.src,
             "active": {s: sorted(n) for s, n in targets.items()},
-            "warm": warm_names, "warm_until": warm_until,
+            "warm": warm, "warm_until": warm_until,
         }, sort_keys=True) + "\n")  # fmt: skip
-        if warm:
-            self.retire_later(warm_names, p["warm_window"])
-        return self.result(self.containers(), switched, warm_names, warm_until)
 
     def overlap(self, services: dict, hashes: dict) -> None:
         scale = {}
@@ -664,18 +721,32 @@ class Rollout:
             self.changed = True
 
     def retire_later(self, names: list[str], delay: int) -> None:
-        """A detached job: after the delay, stop warm containers the proxy no longer sends to."""
+        """A detached job: after the delay, stop warm containers the proxy no longer sends to.
+
+        It names them by id (Compose may give a later container the same name), waits
+        while a deploy or rollback holds the lock (bounded), then takes the rollout lock.
+        """
+        ids = {c["name"]: c["id"] for c in self.containers() if c["running"]}
+        pairs = [f"{ids[n]}={n}" for n in names if n in ids]
+        if not pairs:
+            return
         script = os.path.join(self.dir, "retire.sh")
         self.write("retire.sh", RETIRE)
         lock = os.path.join(self.dir, "rollout.lock")
         argv = ["flock", lock, "sh", script, self.dir, str(self.p["drain_timeout"]),
-                self.p["deploy_lock"], *names]  # fmt: skip
+                self.p["deploy_lock"], *pairs]  # fmt: skip
+        wait = (
+            f'n=0; while [ -e {shlex.quote(self.p["deploy_lock"])} ] && [ "$n" -lt 60 ]; '
+            "do sleep 30; n=$((n + 1)); done; "
+            if self.p["deploy_lock"]
+            else ""
+        )
         with (
             open(os.devnull, "rb") as null_in,
             open(os.path.join(self.dir, "retire.log"), "ab") as log,
         ):
             subprocess.Popen(
-                ["sh", "-c", f"sleep {int(delay)}; exec " + " ".join(shlex.quote(a) for a in argv)],
+                ["sh", "-c", f"sleep {int(delay)}; {wait}exec " + " ".join(shlex.quote(x) for x in argv)],
                 stdin=null_in, stdout=log, stderr=log, start_new_session=True, close_fds=True,
             )  # fmt: skip
 
@@ -702,21 +773,22 @@ class Rollout:
 
 RETIRE = (
     MARK
-    + r"""# retire.sh DIR DRAIN LOCK NAME...: stops the named containers unless
-# upstreams.conf names them again (a rollback switched back to them). While a
-# deploy or rollback holds LOCK it leaves them to that run (which removes warm
-# containers it no longer needs), so that no health check sees one stopping.
+    + r"""# retire.sh DIR DRAIN LOCK ID=NAME...: stops each container (by id) unless
+# upstreams.conf names it again (a rollback switched back to it). While a deploy
+# or rollback holds LOCK it leaves them: that run removes the warm containers it
+# no longer needs, or schedules this again.
 dir=$1; drain=$2; lock=$3; shift 3
 if [ -n "$lock" ] && [ -e "$lock" ]; then
   echo "$(date -u +%FT%TZ) a deploy or rollback runs: $* left to it"
   exit 0
 fi
-for name in "$@"; do
+for pair in "$@"; do
+  id=${pair%%=*}; name=${pair#*=}
   if grep -q "server $name:" "$dir/upstreams.conf" 2>/dev/null; then
     echo "$(date -u +%FT%TZ) $name serves again: kept"
     continue
   fi
-  docker stop --time "$drain" "$name" >/dev/null 2>&1 && docker rm "$name" >/dev/null 2>&1 \
+  docker stop --time "$drain" "$id" >/dev/null 2>&1 && docker rm "$id" >/dev/null 2>&1 \
     && echo "$(date -u +%FT%TZ) $name retired"
 done
 """
