@@ -263,7 +263,9 @@ class Bench:
         """The old pipeline's manual rollback; the old pipeline deployed last."""
         t1 = self.t1
         for i in range(1, self.plan.rollback_runs + 1):
-            from_v = sandbox.serving_version(t1) or ""
+            # what answers; when the health request finds no answer (a loaded machine),
+            # what the old pipeline deployed last
+            from_v = sandbox.serving_version(t1) or self.old_state.get("version", "")
             to_v = self.old_state.get("previous", "")
             if self.old_state.get("version") != from_v or to_v not in PAIR:
                 to_v = next(v for v in PAIR if v != from_v)

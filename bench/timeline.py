@@ -137,7 +137,7 @@ def stamped_phases(output: str, end: float) -> dict[str, float]:
             except ValueError:
                 continue
     totals: dict[str, float] = {}
-    for (name, start), nxt in zip(stamps, [*stamps[1:], None], strict=True):
+    for (name, start), nxt in zip(stamps, [*stamps[1:], None][: len(stamps)], strict=True):
         if name == "done":
             continue
         stop = nxt[1] if nxt is not None else end

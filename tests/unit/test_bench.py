@@ -456,3 +456,7 @@ def test_a_run_that_did_not_measure_the_strategy_is_a_failure_and_left_out():
     assert bench.failures == ["rollback.yml to c0ffee1: the host was not warm (log )"]
     summ = report.summarize([result.as_dict()])
     assert summ["rollback"]["rollback.yml"]["command_s"]["n"] == 0
+
+
+def test_stamped_phases_of_a_script_that_printed_none_are_empty() -> None:
+    assert timeline.stamped_phases("bash: line 2: $4: unbound variable\n", 100.0) == {}
