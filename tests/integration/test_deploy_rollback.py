@@ -111,6 +111,9 @@ def test_a_deploy_killed_halfway_leaves_the_old_release_current_then_a_new_deplo
     ssh_target, row
 ):
     args = ["-i", ssh_target["inventory"], "--vault-password-file", str(VAULT_PASSWORD_FILE)]
+    # the kill waits for V3's env file: none may be there from an earlier test
+    assert serving(ssh_target) != V3
+    on_target(ssh_target, f"rm -rf {ROOT}/releases/{V3}")
     proc = subprocess.Popen(
         [str(BIN / "ansible-playbook"), *args, "deploy.yml", "-e", f"app_version={V3}"],
         cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,

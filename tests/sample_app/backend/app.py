@@ -37,7 +37,7 @@ STARTED = time.time()
 
 
 def db_connect():
-    return psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=2)
+    return psycopg2.connect(os.environ["DATABASE_URL"], connect_timeout=5)
 
 
 IDLE: queue.LifoQueue = queue.LifoQueue()  # open connections, as Django's CONN_MAX_AGE keeps them
@@ -200,6 +200,9 @@ def serve(port: int) -> None:
             break
         except psycopg2.OperationalError:
             time.sleep(1)
+    for _ in range(4):  # a few connections open before the first request, as a warm pool
+        with contextlib.suppress(psycopg2.OperationalError):
+            IDLE.put(db_connect())
     server = Server(("0.0.0.0", port), Handler)
     # shutdown() blocks until serve_forever returns: call it from another thread.
     on_sigterm(lambda: threading.Thread(target=server.shutdown).start())
