@@ -41,6 +41,7 @@ def history_line(event: dict[str, Any]) -> str:
 
 def status_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     """ROWS (one dict per host) as aligned lines, then each host's last history events."""
+    rows = list(rows)  # iterated twice
     cells = [[title for title, _ in COLUMNS]] + [
         [_cell(row.get(key)) for _, key in COLUMNS] for row in rows
     ]
