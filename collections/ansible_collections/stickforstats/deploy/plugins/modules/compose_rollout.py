@@ -186,7 +186,7 @@ class Rollout:
             )
         return out
 
-    def compose(self, *args: str, check: bool = True) -> str:
+    def compose(self, *args: str) -> str:
         argv = [
             "docker",
             "compose",
@@ -198,7 +198,7 @@ class Rollout:
         for name in self.p["files"]:
             argv += ["--file", os.path.join(self.src, name)]
         argv += ["--file", self.override]
-        return self.run(argv + list(args), check=check)
+        return self.run(argv + list(args))
 
     # -- state on the host ---------------------------------------------------
     def config(self) -> tuple[dict, dict]:
@@ -251,7 +251,7 @@ class Rollout:
                 "id": c["Id"],
                 "name": c["Name"].lstrip("/"),
                 "service": labels.get("com.docker.compose.service", ""),
-                "hash": labels.get(LABEL, ""),
+                "digest": labels.get(LABEL, ""),
                 "compose_hash": labels.get("com.docker.compose.config-hash", ""),
                 "running": bool(state.get("Running")) and not state.get("Restarting"),
                 "status": state.get("Status", ""),
@@ -330,16 +330,16 @@ class Rollout:
                     )
                 if c["health"] == "healthy":
                     continue
+                # Without a healthcheck: running (and accepting on its port, if it has
+                # one) for three polls in a row when new (1.5 s), for one when it was.
                 port = ports.get(c["service"])
-                if c["health"] is None and c["running"] and port and self.accepts(c["ip"], port):
+                if (
+                    c["health"] is None
+                    and c["running"]
+                    and (not port or self.accepts(c["ip"], port))
+                ):
                     seen_open[name] = seen_open.get(name, 0) + 1
-                    if seen_open[name] >= (
-                        3 if name in new else 1
-                    ):  # a new one: three polls in a row
-                        continue
-                elif c["health"] is None and c["running"] and not port:
-                    seen_open[name] = seen_open.get(name, 0) + 1
-                    if seen_open[name] >= 3:  # running 1.5 s without exiting
+                    if seen_open[name] >= (3 if name in new else 1):
                         continue
                 else:
                     seen_open[name] = 0
@@ -441,7 +441,7 @@ class Rollout:
     # -- the rollout ---------------------------------------------------------
     def apply(self) -> dict:
         os.makedirs(self.dir, mode=0o750, exist_ok=True)
-        services, hashes = self.config()
+        services, digests = self.config()
         self.mark("config read")
         unknown = sorted(
             (set(self.p["rolling"]) | set(self.p["overlap"]) | set(self.p["keep"])) - set(services)
@@ -471,8 +471,8 @@ class Rollout:
             self.p["rolling"] or self.p["overlap"] or self.p["keep"]
         ):
             return self.recreate(services)
-        self.write_override({s: hashes[s] for s in list(self.p["rolling"]) + self.p["overlap"]})
-        return self.rolling(services, hashes)
+        self.write_override({s: digests[s] for s in list(self.p["rolling"]) + self.p["overlap"]})
+        return self.rolling(services, digests)
 
     def recreate(self, services: dict) -> dict:
         before = {c["id"]: c["compose_hash"] for c in self.containers()}
@@ -490,7 +490,7 @@ class Rollout:
         self.write("state.json", json.dumps({"strategy": "recreate", "release": self.src}) + "\n")
         return self.result(after, [], [], 0.0)
 
-    def rolling(self, services: dict, hashes: dict) -> dict:
+    def rolling(self, services: dict, digests: dict) -> dict:
         p = self.p
         state = self.read_state()
         containers = self.containers()
@@ -522,7 +522,9 @@ class Rollout:
         stale: dict[str, list[dict]] = {}
         serving_before: dict[str, list[str]] = {}
         for svc in p["rolling"]:
-            mine = [c for c in by_service.get(svc, []) if c["hash"] == hashes[svc] and c["running"]]
+            mine = [
+                c for c in by_service.get(svc, []) if c["digest"] == digests[svc] and c["running"]
+            ]
             running = [c for c in by_service.get(svc, []) if c["running"]]
             # What serves now: the containers the upstream files name; when none of
             # them runs (the state is stale: something else ran `compose up`), every
@@ -630,7 +632,7 @@ class Rollout:
         self.remove_containers([c for c in gone if not c["running"]])
 
         # 4. Workers overlap; every other service is recreated by Compose (stop first).
-        self.overlap(services, hashes)
+        self.overlap(digests)
         self.mark("workers replaced")
         others = [s for s in services if s not in p["rolling"] and s not in p["overlap"]
                   and s not in p["keep"] and s != self.proxy]  # fmt: skip
@@ -669,12 +671,13 @@ class Rollout:
             "warm": warm, "warm_until": warm_until,
         }, sort_keys=True) + "\n")  # fmt: skip
 
-    def overlap(self, services: dict, hashes: dict) -> None:
+    def overlap(self, digests: dict) -> None:
         scale = {}
         old: list[dict] = []
+        listed = self.containers()
         for svc in self.p["overlap"]:
-            mine_all = [c for c in self.containers() if c["service"] == svc]
-            mine = [c for c in mine_all if c["hash"] == hashes[svc] and c["running"]]
+            mine_all = [c for c in listed if c["service"] == svc]
+            mine = [c for c in mine_all if c["digest"] == digests[svc] and c["running"]]
             others = [c for c in mine_all if c not in mine]
             if mine:
                 self.stop_containers([c for c in others if c["running"]])  # they finish their job
