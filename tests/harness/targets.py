@@ -28,6 +28,7 @@ import shutil
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import common
 from common import (
@@ -171,16 +172,64 @@ def target_ready(name: str) -> bool:
     return proc.returncode == 0
 
 
+def host_key_source(info: dict) -> str | None:
+    """The host path mounted as the target's public host key, if any."""
+    for mount in info.get("Mounts", []):
+        if mount.get("Destination") == "/etc/ssh/ssh_host_ed25519_key.pub":
+            return mount.get("Source")
+    return None
+
+
+def pins_our_host_key(info: dict, hostdir: Path) -> bool:
+    """True when the container serves the host key pinned in our known_hosts.
+
+    A target of the same name made by another checkout (another clone, or
+    keys made anew since) serves a key ours does not pin: SSH would refuse it
+    as a mismatching host key, so it must not be reused.
+    """
+    ours = hostdir / "ssh_host_ed25519_key.pub"
+    if host_key_source(info) != str(ours):
+        return False
+    if not info["State"]["Running"]:
+        return True
+    served = run(
+        ["docker", "exec", info["Name"].lstrip("/"), "cat", "/etc/ssh/ssh_host_ed25519_key.pub"],
+        check=False,
+        capture=True,
+    )
+    return served.returncode != 0 or served.stdout.split()[:2] == ours.read_text().split()[:2]
+
+
+def replace_foreign(info: dict, hostdir: Path) -> None:
+    """Removes a stopped target that pins other host keys; refuses a running one."""
+    name = info["Name"].lstrip("/")
+    source = host_key_source(info) or "no host key mount"
+    if info["State"]["Running"] and name not in load_created()["containers"]:
+        raise SystemExit(
+            f"harness: {name} is running with host keys from {source}, not from {hostdir}: "
+            "another checkout's test or sandbox session is using it. Let that run end "
+            f"(or remove it: docker rm -f -v {name}) and start again."
+        )
+    docker("rm", "-f", "-v", name)
+    log(
+        f"removed {name}: its host key ({source}) is not the one pinned in {SSH_DIR / 'known_hosts'}"
+    )
+
+
 def ensure_sandbox(count: int) -> list[str]:
     names = [f"{SESSION['prefix']}{i}" for i in range(1, count + 1)]
     ssh_keys(names)
     pub = (SSH_DIR / "id_ed25519.pub").read_text()
     for i, name in enumerate(names, start=1):
-        if exists("container", name):
-            if not common.inspect("container", name)["State"]["Running"]:
+        hostdir = SSH_DIR / "hostkeys" / name
+        info = common.inspect("container", name)
+        if info and not pins_our_host_key(info, hostdir):
+            replace_foreign(info, hostdir)
+            info = None
+        if info:
+            if not info["State"]["Running"]:
                 docker("start", name)
             continue
-        hostdir = SSH_DIR / "hostkeys" / name
         docker(
             "run", "-d", "--name", name, "--hostname", name, "--label", f"{LABEL}=1",
             *target_run_options(),
