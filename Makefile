@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VERSION ?= c0ffee1
 VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
 
-.PHONY: setup sandbox sandbox-down rollback status lint unit test bench bench-quick
+.PHONY: setup sandbox sandbox-down rollback status lint unit test bench bench-quick bench-rollbacks
 
 setup:
 	bash tests/harness/setup.sh
@@ -40,6 +40,10 @@ bench: setup
 
 bench-quick: setup
 	$(PY) -m bench.run --quick $(BENCH_ARGS)
+
+# Issue 7's rollback figures: medians of 5 (bench/results/rollbacks.{json,md,png}).
+bench-rollbacks: setup
+	$(PY) -m bench.run --rollbacks $(BENCH_ARGS)
 
 lint:
 	$(BIN)/yamllint -s .

@@ -49,7 +49,9 @@ class Plan:
     old_sleep: int = OLD_PIPELINE_SLEEP
 
     @classmethod
-    def make(cls, quick: bool, rounds: int | None = None) -> Plan:
+    def make(cls, quick: bool, rounds: int | None = None, rollbacks: bool = False) -> Plan:
+        if rollbacks:  # issue 7's figures: medians of 5 rollbacks, each kind
+            return cls(True, rounds or 1, 0, 5, 2, 0, (1,), 1, 5.0)
         if quick:
             return cls(True, rounds or 1, 0, 1, 1, 0, (1, 2), 1, 5.0)
         return cls(False, rounds or 5, 2, 5, 2, 2, (1, 2, 4, 8), 2, 10.0)

@@ -24,6 +24,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO / "collections") not in sys.path:
     sys.path.insert(0, str(REPO / "collections"))
 HARNESS = REPO / "tests" / "harness"
+if str(HARNESS) not in sys.path:
+    sys.path.insert(0, str(HARNESS))
+from targets import SESSIONS  # noqa: E402  (the harness is not a package)
+
+# Which harness session the targets belong to: `test`, or `dev-a`/`dev-b` for a
+# second run beside it (its own containers, ports and keys).
+SESSION_NAME = os.environ.get("SFS_TEST_SESSION", "test")
+SESSION = SESSIONS[SESSION_NAME]
 PY = sys.executable
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -63,11 +71,11 @@ def harness(docker_engine) -> None:
     before = _volumes()
     try:
         _run(PY, str(HARNESS / "images.py"), "build")
-        _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test")
+        _run(PY, str(HARNESS / "targets.py"), "up", "--session", SESSION_NAME)
         _run(PY, str(HARNESS / "images.py"), "push")
         yield
     finally:
-        _run(PY, str(HARNESS / "targets.py"), "down", "--session", "test")
+        _run(PY, str(HARNESS / "targets.py"), "down", "--session", SESSION_NAME)
         leftover = _volumes() - before
         dangling = set(
             subprocess.run(
@@ -81,13 +89,13 @@ def harness(docker_engine) -> None:
 
 def _inventory(directory: Path, count: int, batches: bool) -> Path:
     """An inventory of COUNT test targets over SSH, with the sandbox's group_vars."""
-    keys = REPO / ".state" / "ssh-test"
+    keys = REPO / ".state" / SESSION["keys"]
     hosts = {}
     for i in range(1, count + 1):
         # host vars: they win over the sandbox's group_vars/all
         hosts[f"test-{i}"] = {
             "ansible_host": "127.0.0.1",
-            "ansible_port": 2300 + i,
+            "ansible_port": SESSION["ssh"] + i,
             "ansible_user": "root",
             "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
             "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
@@ -104,16 +112,20 @@ def _inventory(directory: Path, count: int, batches: bool) -> Path:
 
 @pytest.fixture(scope="session")
 def ssh_target(harness, tmp_path_factory) -> dict:
-    """One target host over SSH (sfs-test-1)."""
-    _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test", "--targets", "1")
+    """One target host over SSH (sfs-test-1 in the `test` session)."""
+    _run(PY, str(HARNESS / "targets.py"), "up", "--session", SESSION_NAME, "--targets", "1")
     inv = _inventory(tmp_path_factory.mktemp("inventory"), 1, batches=False)
-    return {"inventory": str(inv), "container": "sfs-test-1", "http": 8181}
+    return {
+        "inventory": str(inv),
+        "container": f"{SESSION['prefix']}1",
+        "http": SESSION["http"] + 1,
+    }
 
 
 @pytest.fixture(scope="session")
 def two_targets(harness, tmp_path_factory) -> dict:
     """Two target hosts over SSH, deployed one batch at a time (deploy_in_batches)."""
-    _run(PY, str(HARNESS / "targets.py"), "up", "--session", "test", "--targets", "2")
+    _run(PY, str(HARNESS / "targets.py"), "up", "--session", SESSION_NAME, "--targets", "2")
     inv = _inventory(tmp_path_factory.mktemp("inventory"), 2, batches=True)
-    hosts = [{"container": f"sfs-test-{i}", "http": 8180 + i} for i in (1, 2)]
+    hosts = [{"container": f"{SESSION['prefix']}{i}", "http": SESSION["http"] + i} for i in (1, 2)]
     return {"inventory": str(inv), "hosts": hosts}

@@ -3,9 +3,10 @@
   python3 tests/harness/targets.py up [--targets N] [--session S]   network + registry (+ N SSH targets)
   python3 tests/harness/targets.py down [--session S]                 removes what `up` created
 
-Two sessions can coexist: `sandbox` (make sandbox: targets sfs-sandbox-N,
-SSH on 127.0.0.1:2200+N, HTTP on 8080+N, keys in .state/ssh) and `test`
-(the test suite: sfs-test-N, ports 2300+N and 8180+N, keys in .state/ssh-test).
+Sessions coexist: `sandbox` (make sandbox: targets sfs-sandbox-N,
+SSH on 127.0.0.1:2200+N, HTTP on 8080+N, keys in .state/ssh), `test`
+(the test suite: sfs-test-N, ports 2300+N and 8180+N, keys in .state/ssh-test),
+and `dev-a`, `dev-b` (more test runs beside it: SFS_TEST_SESSION=dev-a).
 
 Targets are containers that run their own Docker engine and sshd: not
 privileged by default (it fails on these machines), with the capabilities
@@ -14,9 +15,10 @@ and mounts that work (docker-targets.md); SFS_PRIVILEGED=true switches to
 so that the controller pins them in .state/ssh/known_hosts, and listens on
 127.0.0.1 (SSH and the app's HTTP front door, ports by session).
 
-`up` records what it created in .state/created.json; `down` removes exactly
-that (containers with their anonymous volumes, the network), never what was
-there before.
+`up` records what it created in .state/created-<session>.json; `down` removes
+exactly that (containers with their anonymous volumes, the network), never what
+was there before; the registry and the network stay while other sessions'
+targets use them.
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ from common import (
 SESSIONS = {
     "sandbox": {"prefix": "sfs-sandbox-", "ssh": 2200, "http": 8080, "keys": "ssh"},
     "test": {"prefix": "sfs-test-", "ssh": 2300, "http": 8180, "keys": "ssh-test"},
+    # For a second and third test run beside the first (SFS_TEST_SESSION=dev-a pytest ...).
+    "dev-a": {"prefix": "sfs-deva-", "ssh": 2400, "http": 8280, "keys": "ssh-dev-a"},
+    "dev-b": {"prefix": "sfs-devb-", "ssh": 2500, "http": 8380, "keys": "ssh-dev-b"},
 }
 SESSION = SESSIONS["sandbox"]
 CREATED = STATE / "created-sandbox.json"
@@ -261,16 +266,32 @@ def ensure_sandbox(count: int) -> list[str]:
     return names
 
 
+def attached(network: str) -> list[str]:
+    """Names of the containers on NETWORK."""
+    info = common.inspect("network", network) or {}
+    return sorted(c["Name"] for c in (info.get("Containers") or {}).values())
+
+
 def down() -> None:
     created = load_created()
-    for name in created["containers"]:
+    targets = [n for n in created["containers"] if n != REGISTRY_CONTAINER]
+    for name in targets:
         if exists("container", name):
             docker("rm", "-f", "-v", name)
             log(f"removed container {name}")
-    for name in created["networks"]:
-        if exists("network", name):
-            docker("network", "rm", name)
-            log(f"removed network {name}")
+    # The registry and the network serve every session: they stay while another
+    # session's targets use them.
+    others = [n for n in attached(NETWORK) if n != REGISTRY_CONTAINER]
+    if others and (REGISTRY_CONTAINER in created["containers"] or created["networks"]):
+        log(f"left the registry and {NETWORK}: {', '.join(others)} use them")
+    else:
+        if REGISTRY_CONTAINER in created["containers"] and exists("container", REGISTRY_CONTAINER):
+            docker("rm", "-f", "-v", REGISTRY_CONTAINER)
+            log(f"removed container {REGISTRY_CONTAINER}")
+        for name in created["networks"]:
+            if exists("network", name):
+                docker("network", "rm", name)
+                log(f"removed network {name}")
     CREATED.unlink(missing_ok=True)
     shutil.rmtree(SSH_DIR / "hostkeys", ignore_errors=True)
 
