@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import yaml
 from ansible.errors import AnsibleFilterError
 from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewrite import (
     ComposeRewriteError,
@@ -28,6 +29,51 @@ def compose_rewrite_problems(
     return []
 
 
+def _service_images(text: str) -> dict[str, str]:
+    """Service -> image of a compose file's text ({} for an empty text)."""
+    data = yaml.safe_load(text) if text and text.strip() else {}
+    services = (data or {}).get("services") or {}
+    return {name: str((spec or {}).get("image") or "") for name, spec in services.items()}
+
+
+def _digest(manifest: Mapping[str, Any] | None, ref: str) -> str:
+    """The sha256 digest release.json recorded for REF, or ''."""
+    recorded = str(((manifest or {}).get("images") or {}).get(ref) or "")
+    return next((part.split("@", 1)[1] for part in recorded.split() if "@" in part), "")
+
+
+def release_image_changes(
+    current_text: str,
+    source_text: str,
+    images: Mapping[str, str],
+    version: str,
+    manifest: Mapping[str, Any] | None = None,
+) -> list[dict[str, str]]:
+    """Per service whose image would change: before -> after (and the digest before)."""
+    for name, text in (("current_text", current_text), ("source_text", source_text)):
+        if not isinstance(text, str):
+            raise AnsibleFilterError(f"release_image_changes: {name} must be a compose file's text")
+    try:
+        new = rewrite_compose(source_text, dict(images or {}), str(version), {}).text
+        before, after = _service_images(current_text), _service_images(new)
+    except (ComposeRewriteError, yaml.YAMLError) as exc:
+        raise AnsibleFilterError(f"release_image_changes: {exc}") from exc
+    changes = []
+    for service in sorted(set(before) | set(after)):
+        old, now = before.get(service, ""), after.get(service, "")
+        if old != now:
+            changes.append({
+                "service": service,
+                "before": old or "(none)",
+                "after": now or "(removed)",
+                "before_digest": _digest(manifest, old),
+            })  # fmt: skip
+    return changes
+
+
 class FilterModule:
     def filters(self) -> dict[str, Callable[..., Any]]:
-        return {"compose_rewrite_problems": compose_rewrite_problems}
+        return {
+            "compose_rewrite_problems": compose_rewrite_problems,
+            "release_image_changes": release_image_changes,
+        }
