@@ -273,6 +273,35 @@ CASES = {
         "no vault secrets",
         True,
     ),
+    "hook-file-missing": (
+        lambda t, tmp: next_deploy(
+            t["inventory"],
+            "-e",
+            json.dumps({"stickforstats_hooks": {"pre_switch": [str(tmp / "absent.yml")]}}),
+        ),
+        "Hook files not found on the controller (deploy_hooks takes absolute paths of task files)",
+        True,
+    ),
+    "post-rollback-hook-file-missing": (
+        lambda t, tmp: playbook(
+            t["inventory"],
+            "rollback.yml",
+            "-e",
+            json.dumps({"stickforstats_hooks": {"post_rollback": ["hooks/relative.yml"]}}),
+        ),
+        "Hook files not found on the controller (rollback_hooks takes absolute paths of task files):"
+        " hooks/relative.yml",
+        True,
+    ),
+    "scan-command-without-image": (
+        lambda t, tmp: next_deploy(
+            t["inventory"],
+            "-e",
+            json.dumps({"stickforstats_scan_command": ["trivy", "image", "--exit-code", "1"]}),
+        ),
+        "deploy_scan_command must have {image} in an argument",
+        True,
+    ),
 }
 
 

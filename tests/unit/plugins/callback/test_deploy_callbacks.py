@@ -1,0 +1,202 @@
+"""The deploy_summary and deploy_notify callbacks: their docs render, the POST is
+bounded and never raises, and a local run (no target) prints the summary and
+posts it. tests/integration/test_summary_notify.py runs them on a real target."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from ansible_collections.stickforstats.deploy.plugins.callback.deploy_notify import post
+
+REPO = Path(__file__).resolve().parents[4]
+BIN = Path(sys.executable).parent
+NAMES = ["stickforstats.deploy.deploy_summary", "stickforstats.deploy.deploy_notify"]
+
+
+def test_ansible_doc_renders_the_callbacks():
+    proc = subprocess.run(
+        [str(BIN / "ansible-doc"), "-t", "callback", "--json", *NAMES],
+        cwd=REPO, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    docs = json.loads(proc.stdout)
+    assert sorted(docs) == sorted(NAMES)
+    for name, doc in docs.items():
+        assert doc["doc"]["short_description"] and doc["doc"]["description"], name
+    options = docs["stickforstats.deploy.deploy_notify"]["doc"]["options"]
+    assert options["url"]["env"] == [{"name": "STICKFORSTATS_NOTIFY_URL"}]
+    assert options["timeout"]["default"] == 5
+
+
+def test_ansible_cfg_enables_them_beside_profile_tasks():
+    proc = subprocess.run(
+        [str(BIN / "ansible-config"), "dump", "--format", "json"],
+        cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    enabled = next(s["value"] for s in json.loads(proc.stdout) if s["name"] == "CALLBACKS_ENABLED")
+    assert enabled == ["ansible.posix.profile_tasks", *NAMES]
+
+
+class Receiver:
+    """127.0.0.1, random port: records POSTs, answers STATUS or never (None)."""
+
+    def __init__(self, status: int | None) -> None:
+        self.posts: list[dict] = []
+        self.stop = threading.Event()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.posts.append(json.loads(body))
+                if status is None:
+                    receiver.stop.wait(60)
+                    return
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T0/B0/hooktoken"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    made: list[Receiver] = []
+
+    def make(status: int | None) -> Receiver:
+        made.append(Receiver(status))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.close()
+
+
+def test_post_to_a_webhook_that_answers(receiver):
+    hook = receiver(200)
+    assert post(hook.url, {"text": "hi"}, 5) is None
+    assert hook.posts == [{"text": "hi"}]
+
+
+def test_post_to_a_webhook_that_fails(receiver):
+    assert post(receiver(500).url, {"text": "hi"}, 5) == "it answered HTTP 500"
+    refused = post("http://127.0.0.1:9/services/T0/B0/hooktoken", {}, 5)
+    assert refused and "hooktoken" not in refused
+    assert post("file:///etc/passwd", {}, 5) == "the URL is not http(s)"
+
+
+def test_post_to_a_webhook_that_hangs_is_bounded(receiver):
+    hook = receiver(None)
+    started = time.monotonic()
+    assert post(hook.url, {"text": "hi"}, 1.5) == "no answer within 1.5s"
+    assert time.monotonic() - started < 1.5 + 1.5  # the bound, and a loaded machine
+    deadline = time.monotonic() + 10
+    while not hook.posts and time.monotonic() < deadline:  # the server's thread, under load
+        time.sleep(0.05)
+    assert hook.posts == [{"text": "hi"}]
+
+
+PLAYBOOK = """
+- name: Hosts publish what the roles publish
+  hosts: all
+  gather_facts: false
+  tasks:
+    - name: The run's summary has this host's deploy
+      ansible.builtin.set_stats:
+        data:
+          stickforstats_summary: "{{ {inventory_hostname: entry} }}"
+        per_host: false
+        aggregate: true
+      vars:
+        entry: {event: deploy, version: c0ffee2, previous: c0ffee1, after: c0ffee2,
+                outcome: success, health_attempts: 2, environment: unit, by: tester}
+      when: inventory_hostname == 'web-1'
+    - name: The other host fails
+      ansible.builtin.fail:
+        msg: failed on purpose
+      when: inventory_hostname == 'web-2'
+"""
+
+
+def test_a_run_prints_the_summary_and_posts_it(receiver, tmp_path):
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    (tmp_path / "hosts").write_text(
+        "web-1 ansible_connection=local\nweb-2 ansible_connection=local\n"
+    )
+    hook = receiver(200)
+    env = {**os.environ, "STICKFORSTATS_NOTIFY_URL": hook.url, "ANSIBLE_STRATEGY": "linear"}
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(tmp_path / "hosts"), str(tmp_path / "play.yml")],
+        cwd=REPO, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = proc.stdout[proc.stdout.index("STICKFORSTATS SUMMARY") :].splitlines()[1:]
+    assert lines[0].startswith("deploy c0ffee2 in unit by tester: failed in ")
+    assert lines[2].split()[:7] == [
+        "web-1",
+        "deploy",
+        "c0ffee2",
+        "c0ffee1",
+        "->",
+        "c0ffee2",
+        "success",
+    ]
+    # web-2 failed before publishing anything (not a deploy play: nothing known of it)
+    assert lines[3].split()[:7] == ["web-2", "?", "?", "?", "->", "?", "failed"]
+    assert "deploy_notify" not in proc.stderr
+    (message,) = hook.posts
+    assert (message["outcome"], message["version"], message["who"]) == (
+        "failed",
+        "c0ffee2",
+        "tester",
+    )
+    assert [h["host"] for h in message["hosts"]] == ["web-1", "web-2"]
+
+
+def test_other_playbooks_get_no_summary(receiver, tmp_path):
+    (tmp_path / "play.yml").write_text(
+        PLAYBOOK.replace("when: inventory_hostname == 'web-1'", "when: false")
+    )
+    (tmp_path / "hosts").write_text("web-1 ansible_connection=local\n")
+    hook = receiver(200)
+    env = {**os.environ, "STICKFORSTATS_NOTIFY_URL": hook.url, "ANSIBLE_STRATEGY": "linear"}
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), "-i", str(tmp_path / "hosts"), str(tmp_path / "play.yml")],
+        cwd=REPO, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "STICKFORSTATS SUMMARY" not in proc.stdout
+    assert hook.posts == []
+
+
+def test_a_check_run_says_so_and_posts_nothing(receiver, tmp_path):
+    (tmp_path / "play.yml").write_text(PLAYBOOK)
+    (tmp_path / "hosts").write_text("web-1 ansible_connection=local\n")
+    hook = receiver(200)
+    env = {**os.environ, "STICKFORSTATS_NOTIFY_URL": hook.url, "ANSIBLE_STRATEGY": "linear"}
+    proc = subprocess.run(
+        [str(BIN / "ansible-playbook"), "--check", "-i", str(tmp_path / "hosts"), str(tmp_path / "play.yml")],
+        cwd=REPO, capture_output=True, text=True, check=False, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout[proc.stdout.index("STICKFORSTATS SUMMARY") :].splitlines()[1:]
+    assert lines[0].endswith("(check mode: nothing was changed)")
+    assert hook.posts == []
