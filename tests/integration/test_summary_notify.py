@@ -11,11 +11,9 @@ with a webhook that never answers (the run is not held beyond the bound).
 from __future__ import annotations
 
 import getpass
-import http.server
-import json
 import os
 import re
-import threading
+import sys
 import time
 from collections.abc import Iterator
 
@@ -24,54 +22,14 @@ import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 from ansible_run import REPO, VAULT_PASSWORD_FILE, deploy, playbook, serving
 
+sys.path.insert(0, str(REPO / "tests" / "harness"))
+from webhook import Receiver
+
 pytestmark = pytest.mark.docker
 V1, V2, UNHEALTHY = "c0ffee1", "c0ffee2", "badbad1"
 # The path of a Slack webhook is its secret: it must never be printed.
 HOOK_PATH = "/services/T0SECRET/B0SECRET/hookSECRETtoken"
 BOUND = 3  # STICKFORSTATS_NOTIFY_TIMEOUT for the hanging receiver
-
-
-class Receiver:
-    """An HTTP server on 127.0.0.1 (random port) that records every POST with the
-    time it arrived, and answers it with STATUS, or never (status None)."""
-
-    def __init__(self, status: int | None) -> None:
-        self.status = status
-        self.posts: list[dict] = []
-        self.stop = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.posts.append(
-                    {
-                        "at": time.monotonic(),
-                        "path": self.path,
-                        "content_type": self.headers.get("Content-Type"),
-                        "raw": body.decode(),
-                        "json": json.loads(body),
-                    }
-                )
-                if receiver.status is None:
-                    receiver.stop.wait(120)  # hangs, holding the connection open
-                    return
-                self.send_response(receiver.status)
-                self.end_headers()
-                self.wfile.write(b"ok" if receiver.status < 300 else b"error")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{HOOK_PATH}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
@@ -80,7 +38,7 @@ def receiver(monkeypatch) -> Iterator:
     made: list[Receiver] = []
 
     def make(status: int | None) -> Receiver:
-        made.append(Receiver(status))
+        made.append(Receiver(status, HOOK_PATH))
         monkeypatch.setenv("STICKFORSTATS_NOTIFY_URL", made[-1].url)
         return made[-1]
 

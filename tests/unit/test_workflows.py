@@ -379,3 +379,16 @@ def test_make_lint_runs_actionlint_and_zizmor_on_the_workflows() -> None:
     lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
     assert "$(BIN)/actionlint .github/workflows/*.yml" in lint
     assert "$(BIN)/zizmor --offline .github/workflows" in lint
+
+
+def test_every_playbook_step_gives_the_webhook_its_url_from_a_secret() -> None:
+    """The deploy_notify callback reads STICKFORSTATS_NOTIFY_URL: the step running the
+    playbook has it, from a secret (a Slack webhook's path is its credential)."""
+    for name, job_id, job in jobs_running_playbooks():
+        (step,) = [s for s in job["steps"] if "ansible-playbook" in s.get("run", "")]
+        url = (step.get("env") or {}).get("STICKFORSTATS_NOTIFY_URL", "")
+        assert re.fullmatch(r"\$\{\{ secrets\.STICKFORSTATS_NOTIFY_URL \}\}", url), (
+            name,
+            job_id,
+            url,
+        )

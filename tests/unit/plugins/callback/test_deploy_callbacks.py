@@ -4,12 +4,10 @@ posts it. tests/integration/test_summary_notify.py runs them on a real target.""
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -17,6 +15,9 @@ import pytest
 from ansible_collections.stickforstats.deploy.plugins.callback.deploy_notify import post
 
 REPO = Path(__file__).resolve().parents[4]
+sys.path.insert(0, str(REPO / "tests" / "harness"))
+from webhook import Receiver  # noqa: E402
+
 BIN = Path(sys.executable).parent
 NAMES = ["stickforstats.deploy.deploy_summary", "stickforstats.deploy.deploy_notify"]
 
@@ -45,38 +46,6 @@ def test_ansible_cfg_enables_them_beside_profile_tasks():
     assert enabled == ["ansible.posix.profile_tasks", *NAMES]
 
 
-class Receiver:
-    """127.0.0.1, random port: records POSTs, answers STATUS or never (None)."""
-
-    def __init__(self, status: int | None) -> None:
-        self.posts: list[dict] = []
-        self.stop = threading.Event()
-        receiver = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                receiver.posts.append(json.loads(body))
-                if status is None:
-                    receiver.stop.wait(60)
-                    return
-                self.send_response(status)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T0/B0/hooktoken"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver():
     made: list[Receiver] = []
@@ -93,7 +62,7 @@ def receiver():
 def test_post_to_a_webhook_that_answers(receiver):
     hook = receiver(200)
     assert post(hook.url, {"text": "hi"}, 5) is None
-    assert hook.posts == [{"text": "hi"}]
+    assert hook.messages() == [{"text": "hi"}]
 
 
 def test_post_to_a_webhook_that_fails(receiver):
@@ -111,7 +80,7 @@ def test_post_to_a_webhook_that_hangs_is_bounded(receiver):
     deadline = time.monotonic() + 10
     while not hook.posts and time.monotonic() < deadline:  # the server's thread, under load
         time.sleep(0.05)
-    assert hook.posts == [{"text": "hi"}]
+    assert hook.messages() == [{"text": "hi"}]
 
 
 PLAYBOOK = """
@@ -162,7 +131,7 @@ def test_a_run_prints_the_summary_and_posts_it(receiver, tmp_path):
     # web-2 failed before publishing anything (not a deploy play: nothing known of it)
     assert lines[3].split()[:7] == ["web-2", "?", "?", "?", "->", "?", "failed"]
     assert "deploy_notify" not in proc.stderr
-    (message,) = hook.posts
+    (message,) = hook.messages()
     assert (message["outcome"], message["version"], message["who"]) == (
         "failed",
         "c0ffee2",
@@ -184,7 +153,7 @@ def test_other_playbooks_get_no_summary(receiver, tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "STICKFORSTATS SUMMARY" not in proc.stdout
-    assert hook.posts == []
+    assert hook.messages() == []
 
 
 def test_a_check_run_says_so_and_posts_nothing(receiver, tmp_path):
@@ -199,4 +168,4 @@ def test_a_check_run_says_so_and_posts_nothing(receiver, tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     lines = proc.stdout[proc.stdout.index("STICKFORSTATS SUMMARY") :].splitlines()[1:]
     assert lines[0].endswith("(check mode: nothing was changed)")
-    assert hook.posts == []
+    assert hook.messages() == []
