@@ -14,12 +14,14 @@ import time
 
 
 class Receiver:
-    """Records each POST as {at, path, content_type, raw, json}; answers STATUS,
-    or holds the connection open without an answer when STATUS is None."""
+    """Records each POST as {at, path, content_type, raw, json}; answers STATUS
+    (a 3xx with a Location that answers GETs), or holds the connection open without
+    an answer when STATUS is None. GETs are recorded in `gets`."""
 
     def __init__(self, status: int | None, path: str = "/services/T0/B0/hooktoken") -> None:
         self.status = status
         self.posts: list[dict] = []
+        self.gets: list[str] = []
         self.stop = threading.Event()
         receiver = self
 
@@ -37,8 +39,15 @@ class Receiver:
                     receiver.stop.wait(120)  # hangs (bounded), holding the connection open
                     return
                 self.send_response(receiver.status)
+                if 300 <= receiver.status < 400:  # a redirect: to a page that answers a GET
+                    self.send_header("Location", "/elsewhere")
                 self.end_headers()
                 self.wfile.write(b"ok" if receiver.status < 300 else b"error")
+
+            def do_GET(self) -> None:
+                receiver.gets.append(self.path)
+                self.send_response(200)
+                self.end_headers()
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -159,9 +159,10 @@ def test_a_hanging_webhook_does_not_hold_a_rollback_beyond_the_bound(
 
     (post,) = hook.posts
     # from the POST reaching the receiver to ansible-playbook's exit: the bound, and
-    # the interpreter's exit
+    # the exit of ansible-playbook and its workers (seconds on a loaded machine); far
+    # from the 120 s the receiver holds the connection
     held = ended - post["at"]
-    assert held < BOUND + 3, f"the run ended {held:.1f} s after the POST (bound {BOUND} s)"
+    assert held < BOUND + 8, f"the run ended {held:.1f} s after the POST (bound {BOUND} s)"
     assert f"not notified (no answer within {BOUND}s)" in re.sub(r"\s+", " ", output)
 
     message = post["json"]

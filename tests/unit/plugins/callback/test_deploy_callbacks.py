@@ -69,7 +69,29 @@ def test_post_to_a_webhook_that_fails(receiver):
     assert post(receiver(500).url, {"text": "hi"}, 5) == "it answered HTTP 500"
     refused = post("http://127.0.0.1:9/services/T0/B0/hooktoken", {}, 5)
     assert refused and "hooktoken" not in refused
-    assert post("file:///etc/passwd", {}, 5) == "the URL is not http(s)"
+    assert post("file:///etc/passwd", {}, 5) == "the URL is not a valid http(s) URL"
+
+
+def test_a_redirect_is_not_a_delivery(receiver):
+    hook = receiver(302)
+    assert post(hook.url, {"text": "hi"}, 5) == "it answered HTTP 302"
+    assert hook.messages() == [{"text": "hi"}] and hook.gets == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/services/T0/B0/hook secrettoken",
+        "http://127.0.0.1:9/services/T0/B0/hook\nsecrettoken",
+        "http://[::1/services/T0/B0/hooksecrettoken",
+        "https:///services/T0/B0/hooksecrettoken",
+    ],
+)
+def test_a_malformed_url_is_refused_without_showing_its_path(url):
+    started = time.monotonic()
+    why = post(url, {"text": "hi"}, 5)
+    assert why == "the URL is not a valid http(s) URL"
+    assert time.monotonic() - started < 1  # refused at once, not after the timeout
 
 
 def test_post_to_a_webhook_that_hangs_is_bounded(receiver):
