@@ -33,11 +33,9 @@ V1, V2, V3, UNHEALTHY = "c0ffee1", "c0ffee2", "c0ffee3", "badbad1"
 PROBE_TIMEOUT = 5.0  # seconds; the bench's prober uses 1 s on an idle machine
 
 
-def probed(target: dict, run) -> tuple[object, list[Sample]]:
-    """RUN() while 50 requests/s go to TARGET's front door; its result and every sample.
-
-    The run's start and end (seconds since the first sample) are kept in RUN_SPAN
-    for the message of a failed assertion."""
+def probed(target: dict, run) -> tuple[object, list[Sample], tuple[float, float]]:
+    """RUN() while 50 requests/s go to TARGET's front door: its result, every sample,
+    and when the run started and ended (seconds since the first sample)."""
     prober = Prober(target["http"], rate=50.0, timeout=PROBE_TIMEOUT, max_duration=600)
     prober.start()
     time.sleep(1)
@@ -49,14 +47,10 @@ def probed(target: dict, run) -> tuple[object, list[Sample]]:
         time.sleep(1)
         samples = prober.stop()
     t0 = samples[0].sent if samples else started
-    RUN_SPAN[:] = [started - t0, ended - t0]
-    return result, samples
+    return result, samples, (started - t0, ended - t0)
 
 
-RUN_SPAN: list[float] = []
-
-
-def dropped(target: dict, run, samples: list[Sample]) -> str:
+def dropped(target: dict, run, samples: list[Sample], span: tuple[float, float]) -> str:
     """Why requests failed, as far as the target tells: the failures, when the run
     started and ended, what the deploy printed last, the retire jobs' log and the
     containers (a failure in CI is seldom reproduced)."""
@@ -67,7 +61,7 @@ def dropped(target: dict, run, samples: list[Sample]) -> str:
     ).stdout  # fmt: skip
     return (
         f"failed: {failures(samples)[:20]}\n"
-        f"run from {RUN_SPAN[0]:.2f}s to {RUN_SPAN[1]:.2f}s\n"
+        f"run from {span[0]:.2f}s to {span[1]:.2f}s\n"
         f"run output (end):\n{getattr(run, 'stdout', '')[-4000:]}\n"
         f"retire.log and containers:\n{retired}"
     )
@@ -153,9 +147,9 @@ def rolling(ssh_target) -> dict:
 
 
 def test_good_deploy_drops_no_request(ssh_target, rolling):
-    run, samples = probed(ssh_target, lambda: deploy(ssh_target, V2))
+    run, samples, span = probed(ssh_target, lambda: deploy(ssh_target, V2))
     assert run.returncode == 0, run.stdout[-5000:]
-    assert failures(samples) == [], dropped(ssh_target, run, samples)
+    assert failures(samples) == [], dropped(ssh_target, run, samples, span)
     assert versions(samples) == [V1, V2]
     assert len(samples) > 50 * 10  # the prober ran through the deploy
     state = on_target(ssh_target, f"cat {ROOT}/proxy/state.json")
@@ -181,10 +175,10 @@ def test_beat_never_runs_twice_while_workers_overlap(ssh_target, rolling):
 
 def test_unhealthy_version_is_refused_without_a_failed_request(ssh_target, rolling):
     before = web_containers(ssh_target)
-    run, samples = probed(ssh_target, lambda: deploy(ssh_target, UNHEALTHY))
+    run, samples, span = probed(ssh_target, lambda: deploy(ssh_target, UNHEALTHY))
     assert run.returncode != 0
     assert "fails its healthcheck" in run.stdout, run.stdout[-5000:]
-    assert failures(samples) == [], dropped(ssh_target, run, samples)
+    assert failures(samples) == [], dropped(ssh_target, run, samples, span)
     assert versions(samples) == [V3]  # the traffic never moved
     assert serving(ssh_target) == V3
     assert web_containers(ssh_target) == before  # the new containers were removed
@@ -193,9 +187,11 @@ def test_unhealthy_version_is_refused_without_a_failed_request(ssh_target, rolli
 
 def test_rollback_within_the_warm_window_is_a_traffic_switch(ssh_target, rolling):
     warm = on_target(ssh_target, f"cat {ROOT}/proxy/state.json")
-    run, samples = probed(ssh_target, lambda: playbook(ssh_target["inventory"], "rollback.yml"))
+    run, samples, span = probed(
+        ssh_target, lambda: playbook(ssh_target["inventory"], "rollback.yml")
+    )
     assert run.returncode == 0, run.stdout[-5000:]
-    assert failures(samples) == [], dropped(ssh_target, run, samples)
+    assert failures(samples) == [], dropped(ssh_target, run, samples, span)
     assert versions(samples) == [V3, V2]
     assert serving(ssh_target) == V2
     # V2's backend container is the one that was warm: none was started
@@ -254,7 +250,7 @@ def test_recreate_strategy_is_still_available(ssh_target, rolling):
     assert on_target(ssh_target, f"ls {ROOT}/proxy").split().count("upstreams.conf") == 0
     assert data_containers(ssh_target) == rolling["data"]
     # and back to rolling, from a host the recreate strategy left
-    run, samples = probed(ssh_target, lambda: deploy(ssh_target, V2))
+    run, samples, span = probed(ssh_target, lambda: deploy(ssh_target, V2))
     assert run.returncode == 0, run.stdout[-5000:]
-    assert failures(samples) == [], dropped(ssh_target, run, samples)
+    assert failures(samples) == [], dropped(ssh_target, run, samples, span)
     assert versions(samples) == [V1, V2]
