@@ -28,7 +28,7 @@ if str(HARNESS) not in sys.path:
     sys.path.insert(0, str(HARNESS))
 from targets import SESSIONS  # noqa: E402  (the harness is not a package)
 
-# Which harness session the targets belong to: `test`, or `dev-a`/`dev-b` for a
+# Which harness session the targets belong to: `test`, or `dev-a`/`dev-b`/`dev-c` for a
 # second run beside it (its own containers, ports and keys).
 SESSION_NAME = os.environ.get("SFS_TEST_SESSION", "test")
 SESSION = SESSIONS[SESSION_NAME]

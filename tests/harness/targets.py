@@ -6,7 +6,7 @@
 Sessions coexist: `sandbox` (make sandbox: targets sfs-sandbox-N,
 SSH on 127.0.0.1:2200+N, HTTP on 8080+N, keys in .state/ssh), `test`
 (the test suite: sfs-test-N, ports 2300+N and 8180+N, keys in .state/ssh-test),
-and `dev-a`, `dev-b` (more test runs beside it: SFS_TEST_SESSION=dev-a).
+and `dev-a`, `dev-b`, `dev-c` (more test runs beside it: SFS_TEST_SESSION=dev-a).
 
 Targets are containers that run their own Docker engine and sshd: not
 privileged by default (it fails on these machines), with the capabilities
@@ -51,6 +51,7 @@ SESSIONS = {
     # For a second and third test run beside the first (SFS_TEST_SESSION=dev-a pytest ...).
     "dev-a": {"prefix": "sfs-deva-", "ssh": 2400, "http": 8280, "keys": "ssh-dev-a"},
     "dev-b": {"prefix": "sfs-devb-", "ssh": 2500, "http": 8380, "keys": "ssh-dev-b"},
+    "dev-c": {"prefix": "sfs-devc-", "ssh": 2600, "http": 8480, "keys": "ssh-dev-c"},
 }
 SESSION = SESSIONS["sandbox"]
 CREATED = STATE / "created-sandbox.json"
