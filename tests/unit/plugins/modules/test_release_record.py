@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ansible_collections.stickforstats.deploy.plugins.modules.release_record import (
     image_digests,
-    point_link,
     recorded_files,
+    replace_symlink,
     write_atomically,
 )
 
@@ -50,10 +50,10 @@ def test_digests_are_matched_by_tag_and_missing_ones_are_empty() -> None:
 
 def test_the_link_is_replaced_atomically_and_only_when_it_points_elsewhere(tmp_path: Path) -> None:
     link = str(tmp_path / "current")
-    assert point_link(link, "releases/a") is True
+    assert replace_symlink(link, "releases/a") is True
     assert os.readlink(link) == "releases/a"
-    assert point_link(link, "releases/a") is False
-    assert point_link(link, "releases/b") is True
+    assert replace_symlink(link, "releases/a") is False
+    assert replace_symlink(link, "releases/b") is True
     assert os.readlink(link) == "releases/b"
     assert sorted(os.listdir(tmp_path)) == ["current"]
 
@@ -64,3 +64,33 @@ def test_the_manifest_is_written_whole_with_its_mode(tmp_path: Path) -> None:
     assert path.read_text() == '{"version": "c0ffee2"}\n'
     assert path.stat().st_mode & 0o777 == 0o644
     assert sorted(os.listdir(tmp_path)) == ["release.json"]
+
+
+def directory_syncs(monkeypatch, directory: Path) -> list[str]:
+    """Collects 'dir' for every fsync of DIRECTORY's own descriptor, 'file' for other fsyncs."""
+    seen: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        same = os.path.samestat(os.fstat(fd), os.stat(directory))
+        seen.append("dir" if same else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return seen
+
+
+def test_the_manifest_rename_is_made_durable_by_syncing_its_directory(
+    tmp_path: Path, monkeypatch
+) -> None:
+    seen = directory_syncs(monkeypatch, tmp_path)
+    write_atomically(str(tmp_path / "release.json"), "{}\n")
+    assert seen[-1] == "dir", seen
+
+
+def test_the_current_switch_is_made_durable_by_syncing_its_directory(
+    tmp_path: Path, monkeypatch
+) -> None:
+    seen = directory_syncs(monkeypatch, tmp_path)
+    assert replace_symlink(str(tmp_path / "current"), "releases/a") is True
+    assert seen == ["dir"], seen

@@ -12,7 +12,10 @@ author: stickforstats-deploy engineers
 description:
   - The history is a JSON Lines file, one event per line (deploy, rollback, their outcome),
     only ever appended to.
-  - With O(entry), appends it with the time (C(at), UTC) and returns it.
+  - With O(entry), appends it with the time (C(at), UTC) and returns it, synced to disk. A last
+    line left torn (a full disk, a crash mid-write) is ended first, so the new event reads back.
+  - A line that is not JSON is returned as an event C(unreadable) with the line (its first 200
+    characters); the events after it are kept.
   - Without O(entry), returns the last O(last) events and, for each version, its last outcome.
 options:
   path:

@@ -16,6 +16,8 @@ description:
     the digests Docker has for them, sha256 of the compose and env files, who, when, previous,
     outcome) atomically, and appends a deploy event to C(history.jsonl).
   - Always points C(current) at the release, atomically (a new link renamed over the old one).
+  - Every rename is made durable (the file, then its directory, synced to disk), so that
+    after a crash or a power cut C(current) and C(release.json) are the old or the new ones.
   - Never reads or returns the content of an env file, only its sha256.
 options:
   root:
@@ -91,6 +93,10 @@ import json  # noqa: E402
 import os  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils._durable import (  # noqa: E402
+    replace_symlink,
+    write_atomically,
+)
 from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
     append_event,
     now_utc,
@@ -121,30 +127,6 @@ def image_digests(inspected: list[dict], refs: list[str]) -> dict[str, str]:
         for tag in image.get("RepoTags") or []:
             by_tag[tag] = digests
     return {ref: by_tag.get(ref, "") for ref in refs}
-
-
-def point_link(link: str, target: str) -> bool:
-    """Points LINK at TARGET atomically; False when it already does."""
-    try:
-        if os.readlink(link) == target:
-            return False
-    except OSError:
-        pass
-    tmp = f"{link}.new.{os.getpid()}"
-    os.symlink(target, tmp)
-    os.replace(tmp, link)
-    return True
-
-
-def write_atomically(path: str, text: str, mode: int = 0o644) -> None:
-    tmp = f"{path}.new.{os.getpid()}"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
 
 
 def main() -> None:
@@ -215,7 +197,7 @@ def main() -> None:
         except OSError:
             switched = True
     else:
-        switched = point_link(link, target)
+        switched = replace_symlink(link, target)
     result["switched"] = switched
     result["changed"] = result["changed"] or switched
 
