@@ -13,6 +13,7 @@ ROW = {
     "serving": "c0ffee2",
     "since": "2026-11-26T10:00:00Z",
     "health": "ok",
+    "next_rollback": "c0ffee1",
     "kept": ["c0ffee1"],
     "warm_until": "",
     "lock": "free",
@@ -24,7 +25,8 @@ ROW = {
 
 
 def test_columns_line_up_and_empty_values_show() -> None:
-    other = {**ROW, "host": "web-10", "serving": "nothing", "kept": [], "history": []}
+    other = {**ROW, "host": "web-10", "serving": "nothing", "next_rollback": "", "kept": [],
+             "history": []}  # fmt: skip
     lines = status_table([ROW, other])
     header, first, second = lines[:3]
     assert header.split()[:2] == ["HOST", "SERVING"]
@@ -39,6 +41,16 @@ def test_columns_line_up_and_empty_values_show() -> None:
         "web-10: last events",
         "  none",
     ]
+
+
+def test_next_rollback_target_has_its_column_none_when_there_is_none() -> None:
+    nothing_left = {**ROW, "host": "web-2", "next_rollback": "", "kept": ["c0ffee1", "c0ffee3"]}
+    header, first, second = status_table([ROW, nothing_left])[:3]
+    column = header.index("NEXT ROLLBACK")
+    assert header.index("HEALTH") < column < header.index("KEPT")
+    assert first[column:].split()[0] == "c0ffee1"
+    assert second[column:].split()[0] == "none"
+    assert second[header.index("KEPT") :].startswith("c0ffee1, c0ffee3")
 
 
 def test_history_line_cuts_long_reasons() -> None:

@@ -5,21 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+# title, key of the row, what an empty value shows
 COLUMNS = (
-    ("HOST", "host"),
-    ("SERVING", "serving"),
-    ("SINCE", "since"),
-    ("HEALTH", "health"),
-    ("ROLLBACK TARGETS", "kept"),
-    ("WARM UNTIL", "warm_until"),
-    ("LOCK", "lock"),
+    ("HOST", "host", "-"),
+    ("SERVING", "serving", "-"),
+    ("SINCE", "since", "-"),
+    ("HEALTH", "health", "-"),
+    ("NEXT ROLLBACK", "next_rollback", "none"),
+    ("KEPT", "kept", "none"),
+    ("WARM UNTIL", "warm_until", "-"),
+    ("LOCK", "lock", "-"),
 )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any, empty: str) -> str:
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value if value not in (None, "") else "-")
+        return ", ".join(str(v) for v in value) or empty
+    return str(value if value not in (None, "") else empty)
 
 
 def history_line(event: dict[str, Any]) -> str:
@@ -42,8 +44,8 @@ def history_line(event: dict[str, Any]) -> str:
 def status_table(rows: Sequence[dict[str, Any]]) -> list[str]:
     """ROWS (one dict per host) as aligned lines, then each host's last history events."""
     rows = list(rows)  # iterated twice
-    cells = [[title for title, _ in COLUMNS]] + [
-        [_cell(row.get(key)) for _, key in COLUMNS] for row in rows
+    cells = [[title for title, _, _ in COLUMNS]] + [
+        [_cell(row.get(key), empty) for _, key, empty in COLUMNS] for row in rows
     ]
     widths = [max(len(line[i]) for line in cells) for i in range(len(COLUMNS))]
     lines = [
