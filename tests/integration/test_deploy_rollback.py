@@ -107,7 +107,7 @@ def test_rollback_to_a_named_kept_release(ssh_target, row):
     assert http(ssh_target, "/api/v1/health/")["version"] == V2
 
 
-def test_a_deploy_killed_halfway_leaves_the_old_release_current_then_a_new_deploy_succeeds(
+def test_a_deploy_killed_halfway_leaves_the_old_release_serving_and_the_next_takes_over_its_lock(
     ssh_target, row
 ):
     args = ["-i", ssh_target["inventory"], "--vault-password-file", str(VAULT_PASSWORD_FILE)]
@@ -131,20 +131,20 @@ def test_a_deploy_killed_halfway_leaves_the_old_release_current_then_a_new_deplo
             os.killpg(proc.pid, signal.SIGKILL)
     assert serving(ssh_target) == V2
     assert http(ssh_target, "/api/v1/health/")["version"] == V2
+    lock = json.loads(on_target(ssh_target, f"cat {ROOT}/lock"))
+    assert lock["purpose"] == f"deploy {V3}" and lock["pid"] == proc.pid, lock
 
-    refused = deploy(ssh_target, V3)
-    assert refused.returncode != 0
-    assert "Deploy lock" in refused.stdout and f"for deploy {V3}" in refused.stdout
-
-    run = deploy(
-        ssh_target, V3, "-e", "deploy_break_stale_lock=true", "-e", "deploy_lock_stale_after=0"
-    )
+    # No flag: the dead run's lock is taken over (its pid is gone on this controller).
+    run = deploy(ssh_target, V3)
     assert run.returncode == 0, run.stdout[-5000:]
-    assert "Broke the stale deploy lock" in run.stdout + run.stderr
+    said = run.stdout + run.stderr
+    assert "Took over the deploy lock" in said, said[-5000:]
+    assert f"ansible-playbook pid {proc.pid} on" in said and "is gone" in said
     assert serving(ssh_target) == V3
     assert (
         json.loads(on_target(ssh_target, f"cat {ROOT}/releases/{V3}/release.json"))["version"] == V3
     )
+    assert history(ssh_target)[-1]["previous"] == V2
     assert_row_there(ssh_target, row)
 
 

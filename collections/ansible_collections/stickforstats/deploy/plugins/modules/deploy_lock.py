@@ -10,12 +10,27 @@ short_description: Take, release or inspect the deploy lock of a host
 version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
-  - The lock is a JSON file (who holds it, for what version, since when, the run's token)
-    created atomically with O_CREAT|O_EXCL, so two deploys can never both take it.
-  - Taking a lock that another run holds fails at once, naming the holder, the version and
-    since when.
-  - A lock older than O(stale_after) seconds is stale. It is broken only when
-    O(break_stale=true), and the result then says whose lock was broken; never silently.
+  - The lock is a JSON file saying who holds it (holder, controller, the controller's
+    C(ansible-playbook) pid, the run's token), for what and since when, and the seconds of its
+    O(lease). It is written aside and linked into place, under C(flock) on a guard file beside it,
+    so two runs can never both take it, nor both take over the same dead one, and a crash never
+    leaves an empty lock.
+  - The lease runs from the lock file's modification time. Taking the lock starts a keeper
+    process on the host that renews it while the run's SSH connection (its sshd session) lives
+    and the lock carries the run's O(token).
+  - A lock whose run is dead is taken over without any flag, and the result says so
+    (RV(taken_over)); a run is dead when its lease lapsed, or at once when its controller is the
+    caller's (O(controller)) and its pid is not among O(live_pids). A live lock is never broken.
+    With O(wait), a run queues behind a live lock for that many seconds; otherwise it fails at
+    once, naming the holder and the command that would queue (O(command)).
+  - A lock file without a lease (written by an older version) counts as renewed at its
+    modification time with a lease of O(stale_after) seconds; O(break_stale=true) breaks it sooner.
+  - Before anything else, unless another live run holds the lock, the records are compared with
+    what serves (the front door's O(proxy_state)); where a run that did not finish left C(current)
+    elsewhere, C(current) is pointed at what serves, a manifest is written for it when it has none,
+    and a C(reconcile) event is appended to the history (RV(reconciled)). Not in check mode.
+  - The stickforstats.deploy.deploy_lock action plugin fills O(controller), O(pid) and
+    O(live_pids) on the controller.
   - Releasing removes the lock only when it carries this run's O(token).
 options:
   path:
@@ -26,7 +41,7 @@ options:
     description:
       - V(present) takes the lock (or keeps it, if this run's O(token) already holds it).
       - V(absent) releases it, if this run holds it.
-      - V(query) only reports it.
+      - V(query) only reports it (and reconciles the records when no live run holds it).
     type: str
     choices: [present, absent, query]
     default: present
@@ -41,8 +56,35 @@ options:
     description: What the lock is taken for, for example C(deploy c0ffee2).
     type: str
     default: deploy
+  lease:
+    description: Seconds a renewal of the lock holds; the keeper renews it six times per lease.
+    type: int
+    default: 60
+  wait:
+    description: Seconds to queue behind a live lock before failing (0 fails at once).
+    type: int
+    default: 0
+  command:
+    description: The command that would queue behind a live lock, named in the refusal.
+    type: str
+    default: ""
+  controller:
+    description: The controller's name (C(STICKFORSTATS_CONTROLLER), or its host name).
+    type: str
+    default: ""
+  pid:
+    description: This run's C(ansible-playbook) pid on the controller (0 when unknown).
+    type: int
+    default: 0
+  live_pids:
+    description: The C(ansible-playbook) pids running on the controller now; omitted when unknown.
+    type: list
+    elements: int
+  proxy_state:
+    description: The front door's state file (what serves); default C(proxy/state.json) beside the lock.
+    type: path
   stale_after:
-    description: Age in seconds after which a lock counts as stale.
+    description: The lease of a lock file written without one (an older version's), in seconds.
     type: int
     default: 3600
   directories:
@@ -61,13 +103,13 @@ options:
     type: int
     default: 0
   break_stale:
-    description: Break a stale lock held by another run, and say so.
+    description: Break a lock written without a lease that is older than O(stale_after), and say so.
     type: bool
     default: false
 attributes:
   check_mode:
     support: full
-    description: In check mode the lock is inspected and neither taken nor released.
+    description: In check mode the lock is inspected and neither taken nor released, nothing reconciled.
   diff_mode:
     support: none
     description: No diff.
@@ -83,6 +125,7 @@ EXAMPLES = r"""
     token: "{{ deploy_run_token }}"
     holder: "{{ lookup('ansible.builtin.env', 'GITHUB_ACTOR', default='operator') }}"
     purpose: deploy {{ app_version }}
+    wait: 600  # queue behind a live deploy for up to 10 minutes
 """
 
 RETURN = r"""
@@ -90,7 +133,15 @@ lock:
   description: The lock as found or as taken; empty when there is none.
   type: dict
   returned: always
-  sample: {holder: ci, purpose: deploy c0ffee2, since: "2026-11-26T10:00:00Z", since_epoch: 1795600000, token: abc}
+  sample:
+    holder: ci
+    purpose: deploy c0ffee2
+    since: "2026-11-26T10:00:00Z"
+    since_epoch: 1795600000
+    token: abc
+    controller: runner-7
+    pid: 4242
+    lease: 60
 broken:
   description: The stale lock that was broken, if any.
   type: dict
@@ -118,38 +169,38 @@ age:
   description: Age of the lock found, in seconds.
   type: float
   returned: when a lock was found
+taken_over:
+  description: The lock of a dead run that this run took over, with why it counted as dead (C(why)).
+  type: dict
+  returned: when a dead run's lock was taken over
+reconciled:
+  description:
+    - When the records did not name what serves, C(from) (what C(current) said), C(to) (what
+      serves) and the C(event) appended; empty otherwise.
+  type: dict
+  returned: always
+waited:
+  description: Seconds spent queueing behind a live lock.
+  type: float
+  returned: when the lock was taken after waiting
 """
 
-import json  # noqa: E402
+import contextlib  # noqa: E402
 import os  # noqa: E402
 import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils import _lock  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
     read_events,
 )
+from ansible_collections.stickforstats.deploy.plugins.module_utils._truth import (  # noqa: E402
+    current_release,
+    reconcile,
+)
 
-
-def read_lock(path: str) -> dict | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except FileNotFoundError:
-        return None
-    except ValueError:
-        return {"holder": "unknown (unreadable lock file)", "since_epoch": os.path.getmtime(path)}
-
-
-def write_lock(path: str, lock: dict) -> bool:
-    """Creates the lock file atomically; False when it already exists."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(lock, handle)
-        handle.write("\n")
-    return True
+# Seconds between two looks at a live lock while queueing behind it.
+POLL = 2.0
 
 
 def make_directories(paths: list[str]) -> list[str]:
@@ -163,17 +214,9 @@ def make_directories(paths: list[str]) -> list[str]:
     return made
 
 
-def current_release(lock_path: str) -> str:
-    """The release the `current` link beside LOCK_PATH points at ('' when none)."""
-    try:
-        return os.path.basename(os.readlink(os.path.join(os.path.dirname(lock_path), "current")))
-    except OSError:
-        return ""
-
-
-def kept_releases(lock_path: str) -> list[str]:
-    """Releases beside LOCK_PATH (releases/<version>/release.json) that were recorded."""
-    releases = os.path.join(os.path.dirname(lock_path), "releases")
+def kept_releases(root: str) -> list[str]:
+    """Releases under ROOT/releases/<version>/ that were recorded (have release.json)."""
+    releases = os.path.join(root, "releases")
     try:
         names = os.listdir(releases)
     except OSError:
@@ -181,10 +224,14 @@ def kept_releases(lock_path: str) -> list[str]:
     return sorted(n for n in names if os.path.isfile(os.path.join(releases, n, "release.json")))
 
 
-def describe(lock: dict, age: float) -> str:
+def refusal(path: str, lock: dict, verdict: _lock.Verdict, p: dict, now: float) -> str:
+    msg = f"Deploy lock {path} is {_lock.describe(lock, now)}; it is alive ({verdict.why})."
+    if p["wait"] > 0:
+        return msg + f" Waited {p['wait']} s for it."
+    queue = f": {p['command']}" if p["command"] else " with -e deploy_lock_wait=SECONDS"
     return (
-        f"held by {lock.get('holder', 'unknown')} for {lock.get('purpose', '?')} "
-        f"since {lock.get('since', '?')} ({age:.0f} s ago)"
+        msg + " Wait for it to finish, or queue behind it (a dead run's lock is taken over"
+        f" on its own within {int(lock.get('lease') or p['stale_after'])} s){queue}"
     )
 
 
@@ -200,6 +247,13 @@ def main() -> None:
             "token": {"type": "str", "no_log": False},
             "holder": {"type": "str", "default": "unknown"},
             "purpose": {"type": "str", "default": "deploy"},
+            "lease": {"type": "int", "default": 60},
+            "wait": {"type": "int", "default": 0},
+            "command": {"type": "str", "default": ""},
+            "controller": {"type": "str", "default": ""},
+            "pid": {"type": "int", "default": 0},
+            "live_pids": {"type": "list", "elements": "int"},
+            "proxy_state": {"type": "path"},
             "stale_after": {"type": "int", "default": 3600},
             "break_stale": {"type": "bool", "default": False},
             "directories": {"type": "list", "elements": "path", "default": []},
@@ -209,63 +263,114 @@ def main() -> None:
         supports_check_mode=True,
     )
     p = module.params
-    path, now = p["path"], time.time()
-    found = read_lock(path)
-    age = now - float(found.get("since_epoch", now)) if found else None
+    path = p["path"]
+    root = os.path.dirname(path)
+    caller = _lock.Caller(
+        token=p["token"] or "",
+        controller=p["controller"],
+        pid=p["pid"],
+        live_pids=tuple(p["live_pids"]) if p["live_pids"] is not None else None,
+    )
+    if p["state"] == "present" and not module.check_mode:
+        make_directories([root])
+    elif not os.path.isdir(root):  # nothing was ever deployed here: nothing to look at or make
+        module.exit_json(changed=False, lock={}, current="", kept=[], history=[], reconciled={})
+
+    started = time.monotonic()
+    deadline = started + max(0, p["wait"]) if p["state"] == "present" else started
+    while True:
+        with _lock.guarded(path) if not module.check_mode else contextlib.nullcontext():
+            now = time.time()
+            found = _lock.read(path)
+            verdict = _lock.judge(found, caller, now, p["stale_after"])
+            result = look(module, root, found, verdict, now)
+            if p["state"] == "query":
+                module.exit_json(**result)
+            if p["state"] == "absent":
+                if verdict.state == "mine":
+                    if not module.check_mode:
+                        _lock.remove(path)
+                    result.update(changed=True, lock={})
+                module.exit_json(**result)
+            if verdict.state == "mine":
+                held(module, result)
+            if verdict.state == "live" and not legacy_breakable(found, p, now):
+                if time.monotonic() < deadline:
+                    pass  # queue: look again after POLL seconds, outside the guard
+                else:
+                    module.fail_json(msg=refusal(path, found, verdict, p, now), **result)
+            else:
+                take(module, path, found, verdict, result, now, started)
+        time.sleep(POLL)
+
+
+def legacy_breakable(lock: dict | None, p: dict, now: float) -> bool:
+    """A lock without a lease (an older version's), older than stale_after, with break_stale."""
+    if not lock or lock.get("lease") or not p["break_stale"]:
+        return False
+    return now - float(lock.get("since_epoch") or now) > p["stale_after"]
+
+
+def look(
+    module: AnsibleModule, root: str, found: dict | None, verdict: _lock.Verdict, now: float
+) -> dict:
+    """What the host holds: the lock, what serves (reconciled unless a live run works), kept, history."""
+    p = module.params
+    reconciled = {}
+    if verdict.state != "live":
+        proxy_state = p["proxy_state"] or os.path.join(root, "proxy", "state.json")
+        reconciled = reconcile(root, proxy_state, p["holder"], write=not module.check_mode)
+        if reconciled:
+            module.warn(
+                f"Records reconciled: current named {reconciled['from'] or 'nothing'}, but"
+                f" {reconciled['to']} serves (a run that did not finish); current now names"
+                f" {reconciled['to']}, recorded in the history."
+            )
     result: dict = {
-        "changed": False,
+        "changed": bool(reconciled) and not module.check_mode,
         "lock": found or {},
-        "current": current_release(path),
-        "kept": kept_releases(path),
+        "current": reconciled.get("to") or current_release(root),
+        "kept": kept_releases(root),
         "history": (
-            read_events(os.path.join(os.path.dirname(path), "history.jsonl"))[-p["history_last"] :]
+            read_events(os.path.join(root, "history.jsonl"))[-p["history_last"] :]
             if p["history_last"] > 0
             else []
         ),
+        "reconciled": reconciled,
     }
-    if age is not None:
-        result["age"] = round(age, 1)
+    if found and found.get("since_epoch"):
+        result["age"] = round(now - float(found["since_epoch"]), 1)
+    return result
 
-    if p["state"] == "query":
-        module.exit_json(**result)
 
-    if p["state"] == "absent":
-        if found and found.get("token") == p["token"]:
-            if not module.check_mode:
-                os.unlink(path)
-            result.update(changed=True, lock={})
-        module.exit_json(**result)
-
-    if found and found.get("token") == p["token"]:
-        held(module, result)
+def take(
+    module: AnsibleModule, path: str, found: dict | None, verdict: _lock.Verdict,
+    result: dict, now: float, started: float,
+) -> None:  # fmt: skip
+    """Takes the lock (taking over a dead run's), starts its keeper and exits."""
+    p = module.params
     if found:
-        stale = age is not None and age > p["stale_after"]
-        if not (stale and p["break_stale"]):
-            hint = (
-                f" It is stale (older than {p['stale_after']} s): break it with"
-                " -e deploy_break_stale_lock=true."
-                if stale
-                else " Wait for it to finish, or find out why it is still there."
-            )
-            module.fail_json(msg=f"Deploy lock {path} is {describe(found, age)}.{hint}", **result)
-        result["broken"] = found
-        module.warn(f"Broke the stale deploy lock {path}, {describe(found, age)}")
+        why = verdict.why or f"older than {p['stale_after']} s, broken with break_stale"
+        result["taken_over"] = {**found, "why": why}
+        module.warn(f"Took over the deploy lock {path}, {_lock.describe(found, now)}: {why}")
         if not module.check_mode:
-            os.unlink(path)
+            _lock.remove(path)
     lock = {
         "holder": p["holder"],
         "purpose": p["purpose"],
         "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
         "since_epoch": now,
         "token": p["token"],
+        "controller": p["controller"],
+        "pid": p["pid"],
+        "lease": p["lease"],
     }
     if not module.check_mode:
-        make_directories([os.path.dirname(path)])
-    if not module.check_mode and not write_lock(path, lock):
-        again = read_lock(path) or {}
-        module.fail_json(
-            msg=f"Deploy lock {path} was just taken: {describe(again, 0)}.", lock=again
-        )
+        if not _lock.create(path, lock):  # never under the guard; a writer that ignores it
+            module.fail_json(msg=f"Deploy lock {path} was just taken by another run.", **result)
+        _lock.start_keeper(path, p["token"], p["lease"], now + max(p["stale_after"], 24 * 3600))
+    if time.monotonic() - started > POLL:
+        result["waited"] = round(time.monotonic() - started, 1)
     result.update(changed=True, lock=lock)
     held(module, result)
 
