@@ -15,7 +15,8 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._health impor
     evaluate_http,
     parse_assertion,
     parse_compose_ps,
-    parse_restart_counts,
+    parse_docker_time,
+    parse_inspect,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -291,8 +292,11 @@ def container(
     health: str = "",
     exit_code: int = 0,
     restarts: int | None = None,
+    started: str | None = None,
+    oneshot_label: str | None = None,
 ) -> dict[str, Any]:
-    """One entry of `docker compose ps --all --format json`, as Compose 2.26 prints it."""
+    """One entry of `docker compose ps --all --format json`, as Compose 2.26 prints it,
+    with what the module adds from `docker inspect` when given (restarts, start, label)."""
     entry: dict[str, Any] = {
         "Command": '"/entrypoint.sh web --password=hunter2"',
         "ID": f"{service}0123456789",
@@ -306,6 +310,10 @@ def container(
     }
     if restarts is not None:
         entry["RestartCount"] = restarts
+    if started is not None:
+        entry["StartedAt"] = started
+    if oneshot_label is not None:
+        entry["OneShotLabel"] = oneshot_label
     return entry
 
 
@@ -423,13 +431,230 @@ def test_evaluate_containers(
     fatal: list[str],
     pending: list[str],
 ) -> None:
-    assert evaluate_containers(containers, services) == (fatal, pending)
+    assert evaluate_containers(containers, services) == (fatal, pending, [])
 
 
 def test_evaluate_containers_never_shows_command_lines() -> None:
     containers = [container("backend", state) for state in ("exited", "restarting", "created")]
-    fatal, pending = evaluate_containers(containers, ["backend", "x"])
+    fatal, pending, notes = evaluate_containers(containers, ["backend", "x"])
+    assert notes == []
     assert "hunter2" not in json.dumps([fatal, pending])
+
+
+# The baseline: restarts before SINCE are history (issue 14, item 1).
+SINCE = 1796292000.0  # 2026-12-03T10:00:00Z, when the run took its lock
+BEFORE = "2026-12-03T09:00:00.123456789Z"
+AFTER = "2026-12-03T10:00:05.5Z"
+AT = "2026-12-03T10:00:00Z"
+REDIS = "container stickforstats-redis-1 (redis)"
+MIGRATE = "container stickforstats-migrate-1 (migrate)"
+
+# containers, since, fatal, pending, notes
+BASELINE = [
+    (  # killed once long ago, brought back by its restart policy: history
+        [container("redis", health="healthy", restarts=1, started=BEFORE)],
+        SINCE,
+        [],
+        [],
+        [
+            f"{REDIS} restarted 1 times before the baseline 2026-12-03T10:00:00Z;"
+            " running since 2026-12-03T09:00:00Z"
+        ],
+    ),
+    (  # the same without a healthcheck
+        [container("redis", restarts=3, started=BEFORE)],
+        SINCE,
+        [],
+        [],
+        [
+            f"{REDIS} restarted 3 times before the baseline 2026-12-03T10:00:00Z;"
+            " running since 2026-12-03T09:00:00Z"
+        ],
+    ),
+    (  # restarted during this run
+        [container("redis", health="healthy", restarts=1, started=AFTER)],
+        SINCE,
+        [
+            f"{REDIS} restarted 1 times, the last at 2026-12-03T10:00:05Z,"
+            " after the baseline 2026-12-03T10:00:00Z"
+        ],
+        [],
+        [],
+    ),
+    (  # at the baseline is during this run
+        [container("redis", restarts=2, started=AT)],
+        SINCE,
+        [
+            f"{REDIS} restarted 2 times, the last at 2026-12-03T10:00:00Z,"
+            " after the baseline 2026-12-03T10:00:00Z"
+        ],
+        [],
+        [],
+    ),
+    (  # a past restart excuses nothing that is wrong now
+        [container("redis", "restarting", exit_code=1, restarts=1, started=BEFORE)],
+        SINCE,
+        [f"{REDIS} is restarting (last exit code 1, restarted 1 times)"],
+        [],
+        [],
+    ),
+    (
+        [container("redis", health="unhealthy", restarts=1, started=BEFORE)],
+        SINCE,
+        [f"{REDIS} is unhealthy, restarted 1 times"],
+        [],
+        [],
+    ),
+    (
+        [container("redis", "exited", exit_code=137, restarts=1, started=BEFORE)],
+        SINCE,
+        [f"{REDIS} exited with code 137, restarted 1 times"],
+        [],
+        [],
+    ),
+    (  # history only once it is healthy again: waited for meanwhile
+        [container("redis", health="starting", restarts=1, started=BEFORE)],
+        SINCE,
+        [],
+        [f"{REDIS} is running, its health check is starting"],
+        [],
+    ),
+    (  # start unknown: judged over its whole life
+        [container("redis", restarts=1)],
+        SINCE,
+        [f"{REDIS} restarted 1 times"],
+        [],
+        [],
+    ),
+    (
+        [container("redis", restarts=1, started="0001-01-01T00:00:00Z")],
+        SINCE,
+        [f"{REDIS} restarted 1 times"],
+        [],
+        [],
+    ),
+    (  # no baseline: the whole life counts
+        [container("redis", restarts=1, started=BEFORE)],
+        None,
+        [f"{REDIS} restarted 1 times"],
+        [],
+        [],
+    ),
+    (  # never restarted: nothing to say
+        [container("redis", health="healthy", restarts=0, started=BEFORE)],
+        SINCE,
+        [],
+        [],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("containers", "since", "fatal", "pending", "notes"), BASELINE)
+def test_evaluate_containers_since_a_baseline(
+    containers: list[dict[str, Any]],
+    since: float | None,
+    fatal: list[str],
+    pending: list[str],
+    notes: list[str],
+) -> None:
+    assert evaluate_containers(containers, None, since=since) == (fatal, pending, notes)
+
+
+# containers, one-shot services, fatal, notes
+ONESHOT = [
+    (  # a declared one-shot service that ran to completion
+        [container("migrate", "exited", exit_code=0)],
+        ["migrate"],
+        [],
+        [f"{MIGRATE} is one-shot and exited with code 0"],
+    ),
+    (  # declared by its label in the compose file
+        [container("migrate", "exited", exit_code=0, oneshot_label="true")],
+        [],
+        [],
+        [f"{MIGRATE} is one-shot and exited with code 0"],
+    ),
+    (
+        [container("migrate", "exited", exit_code=0, oneshot_label="True")],
+        [],
+        [],
+        [f"{MIGRATE} is one-shot and exited with code 0"],
+    ),
+    (  # a one-shot service that failed
+        [container("migrate", "exited", exit_code=1)],
+        ["migrate"],
+        [f"{MIGRATE} exited with code 1"],
+        [],
+    ),
+    (  # not declared: a service that stops is down, whatever its exit code
+        [container("migrate", "exited", exit_code=0)],
+        ["backend"],
+        [f"{MIGRATE} exited with code 0"],
+        [],
+    ),
+    (
+        [container("migrate", "exited", exit_code=0, oneshot_label="false")],
+        [],
+        [f"{MIGRATE} exited with code 0"],
+        [],
+    ),
+    (
+        [container("migrate", "exited", exit_code=0, oneshot_label="")],
+        [],
+        [f"{MIGRATE} exited with code 0"],
+        [],
+    ),
+    (  # it succeeded, but only after its restart policy brought it back during this run
+        [container("migrate", "exited", exit_code=0, restarts=2, started=AFTER)],
+        ["migrate"],
+        [f"{MIGRATE} exited with code 0, restarted 2 times"],
+        [],
+    ),
+    (  # restarts before the baseline are history
+        [container("migrate", "exited", exit_code=0, restarts=2, started=BEFORE)],
+        ["migrate"],
+        [],
+        [f"{MIGRATE} is one-shot and exited with code 0"],
+    ),
+    (  # still at work
+        [container("migrate")],
+        ["migrate"],
+        [],
+        [],
+    ),
+    (
+        [container("migrate", "dead", exit_code=0)],
+        ["migrate"],
+        [f"{MIGRATE} is dead (exit code 0)"],
+        [],
+    ),
+    (  # a declared service must still have its container
+        [container("backend")],
+        ["migrate"],
+        [],
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("containers", "oneshot", "fatal", "notes"), ONESHOT)
+def test_evaluate_containers_one_shot_services(
+    containers: list[dict[str, Any]], oneshot: list[str], fatal: list[str], notes: list[str]
+) -> None:
+    assert evaluate_containers(containers, None, since=SINCE, oneshot_services=oneshot) == (
+        fatal,
+        [],
+        notes,
+    )
+
+
+def test_a_one_shot_service_listed_in_services_must_have_a_container() -> None:
+    assert evaluate_containers([], ["migrate"], since=SINCE, oneshot_services=["migrate"]) == (
+        ["service migrate has no container"],
+        [],
+        [],
+    )
 
 
 def test_container_summary() -> None:
@@ -441,10 +666,14 @@ def test_container_summary() -> None:
         "health": "",
         "exit_code": 3,
         "restart_count": 1,
+        "started_at": None,
     }
     unknown = container_summary({"Service": "x", "Name": "x-1", "State": "running"})
     assert unknown["restart_count"] is None
     assert unknown["exit_code"] is None
+    assert container_summary(container("redis", restarts=1, started=BEFORE))["started_at"] == (
+        BEFORE
+    )
 
 
 @pytest.mark.parametrize(
@@ -472,18 +701,53 @@ def test_parse_compose_ps_rejects(text: str) -> None:
         parse_compose_ps(text)
 
 
-def test_parse_restart_counts() -> None:
+def test_parse_inspect() -> None:
     text = (
-        "/stickforstats-backend-1 0\n"
-        "/stickforstats-worker-1 3\n"
+        '["/stickforstats-backend-1",0,"2026-12-03T09:00:00.123456789Z",""]\n'
+        '["/stickforstats_redis",1,"2026-12-03T09:30:00Z","true"]\n'
         "Error: No such object: 0123abc\n"
         "\n"
         "garbage\n"
+        '["/no-count","x","2026-12-03T09:00:00Z",""]\n'
+        '["/too-short",1]\n'
+        '{"not": "a list"}\n'
     )
-    assert parse_restart_counts(text) == {
-        "stickforstats-backend-1": 0,
-        "stickforstats-worker-1": 3,
+    assert parse_inspect(text) == {
+        "stickforstats-backend-1": {
+            "RestartCount": 0,
+            "StartedAt": "2026-12-03T09:00:00.123456789Z",
+            "OneShotLabel": "",
+        },
+        "stickforstats_redis": {
+            "RestartCount": 1,
+            "StartedAt": "2026-12-03T09:30:00Z",
+            "OneShotLabel": "true",
+        },
     }
+
+
+# Docker's timestamps (RFC 3339, nanoseconds), and the epoch seconds they stand for
+DOCKER_TIMES = [
+    ("2026-12-03T10:00:00Z", SINCE),
+    ("2026-12-03T10:00:00.5Z", SINCE + 0.5),
+    ("2026-12-03T10:00:05.123456789Z", SINCE + 5.123456),
+    ("2026-12-03T11:00:00+01:00", SINCE),
+    ("2026-12-03T09:30:00-00:30", SINCE),
+    ("0001-01-01T00:00:00Z", None),  # never started
+    ("", None),
+    ("yesterday", None),
+    (None, None),
+    (1796292000, None),
+]
+
+
+@pytest.mark.parametrize(("text", "epoch"), DOCKER_TIMES)
+def test_parse_docker_time(text: Any, epoch: float | None) -> None:
+    parsed = parse_docker_time(text)
+    if epoch is None:
+        assert parsed is None
+    else:
+        assert parsed == pytest.approx(epoch, abs=1e-6)
 
 
 def test_attempt() -> None:

@@ -165,6 +165,23 @@ def entry(service: str, state: str = "running", health: str = "", exit_code: int
     }
 
 
+INSPECT_FORMAT = (
+    "[{{json .Name}},{{.RestartCount}},{{json .State.StartedAt}},"
+    '{{json (index .Config.Labels "stickforstats.deploy.oneshot")}}]'
+)
+SINCE = 1796292000.0  # 2026-12-03T10:00:00Z: when this run took the deploy lock
+EARLIER = "2026-12-03T09:00:00.123456789Z"  # started before this run
+LATER = "2026-12-03T10:00:05.5Z"  # started during this run
+
+
+def inspected(*containers: tuple[str, int, str] | tuple[str, int, str, str]) -> str:
+    """`docker inspect --format INSPECT_FORMAT` of (service, restarts, started[, label])."""
+    return "".join(
+        json.dumps([f"/stickforstats-{c[0]}-1", c[1], c[2], c[3] if len(c) > 3 else ""]) + "\n"
+        for c in containers
+    )
+
+
 def ndjson(*entries: dict) -> str:
     """Compose 2.21+ output: one JSON object per line."""
     return "".join(json.dumps(e) + "\n" for e in entries)
@@ -410,13 +427,13 @@ def test_failure_message_shows_the_first_reasons(server: HealthServer) -> None:
 def test_containers_are_listed_with_their_restart_count(server: HealthServer) -> None:
     docker = FakeDocker(
         ndjson(entry("db", health="healthy"), entry("backend", health="healthy")),
-        inspect="/stickforstats-db-1 0\n/stickforstats-backend-1 0\n",
+        inspect=inspected(("db", 0, EARLIER), ("backend", 0, LATER)),
     )
     result, message = run(server, docker, project_name=PROJECT, services=["db", "backend"])
     assert message is None
     assert docker.calls == [
         ["docker", "compose", "-p", PROJECT, "ps", "--all", "--format", "json"],
-        ["docker", "inspect", "--format", "{{.Name}} {{.RestartCount}}", "id-db", "id-backend"],
+        ["docker", "inspect", "--format", INSPECT_FORMAT, "id-db", "id-backend"],
     ]
     assert result["containers"] == [
         {
@@ -426,6 +443,7 @@ def test_containers_are_listed_with_their_restart_count(server: HealthServer) ->
             "health": "healthy",
             "exit_code": 0,
             "restart_count": 0,
+            "started_at": EARLIER,
         },
         {
             "service": "backend",
@@ -434,8 +452,10 @@ def test_containers_are_listed_with_their_restart_count(server: HealthServer) ->
             "health": "healthy",
             "exit_code": 0,
             "restart_count": 0,
+            "started_at": LATER,
         },
     ]
+    assert result["notes"] == []
 
 
 def test_older_compose_prints_an_array(server: HealthServer) -> None:
@@ -468,7 +488,7 @@ def test_container_crashing_after_a_while_fails_at_once(server: HealthServer) ->
     docker = FakeDocker(
         ndjson(entry("backend", health="starting")),
         ndjson(entry("backend", "restarting", exit_code=1)),
-        inspect=["/stickforstats-backend-1 0\n", "/stickforstats-backend-1 1\n"],
+        inspect=[inspected(("backend", 0, LATER)), inspected(("backend", 1, LATER))],
     )
     result, message = run(server, docker, project_name=PROJECT, deadline=30)
     assert result["attempts"] == 2
@@ -481,11 +501,118 @@ def test_container_crashing_after_a_while_fails_at_once(server: HealthServer) ->
 
 
 def test_restarted_container_fails(server: HealthServer) -> None:
-    docker = FakeDocker(ndjson(entry("backend")), inspect="/stickforstats-backend-1 2\n")
+    docker = FakeDocker(ndjson(entry("backend")), inspect=inspected(("backend", 2, "")))
     result, message = run(server, docker, project_name=PROJECT)
     assert message is not None and message.startswith("container stickforstats-backend-1 ")
     assert result["reasons"] == ["container stickforstats-backend-1 (backend) restarted 2 times"]
     assert result["attempts"] == 1
+
+
+def test_a_restart_before_the_baseline_is_history(server: HealthServer) -> None:
+    """Issue 14: redis killed once long ago, RestartCount 1, blocked every deploy."""
+    docker = FakeDocker(
+        ndjson(entry("redis", health="healthy"), entry("backend", health="healthy")),
+        inspect=inspected(("redis", 1, EARLIER), ("backend", 0, LATER)),
+    )
+    result, message = run(server, docker, project_name=PROJECT, since=SINCE)
+    assert message is None, message
+    assert result["healthy"] is True
+    assert result["notes"] == [
+        "container stickforstats-redis-1 (redis) restarted 1 times before the baseline "
+        "2026-12-03T10:00:00Z; running since 2026-12-03T09:00:00Z"
+    ]
+    assert result["since"] == SINCE
+    assert [c["restart_count"] for c in result["containers"]] == [1, 0]
+
+
+def test_a_restart_during_this_run_fails_at_once(server: HealthServer) -> None:
+    docker = FakeDocker(
+        ndjson(entry("redis", health="healthy")), inspect=inspected(("redis", 1, LATER))
+    )
+    result, message = run(server, docker, project_name=PROJECT, since=SINCE, deadline=30)
+    assert result["attempts"] == 1
+    assert result["reasons"] == [
+        "container stickforstats-redis-1 (redis) restarted 1 times, the last at "
+        "2026-12-03T10:00:05Z, after the baseline 2026-12-03T10:00:00Z"
+    ]
+    assert message is not None and message.startswith(result["reasons"][0] + " after 1 attempt")
+
+
+def test_an_old_container_that_restarts_during_the_check_fails_at_once(
+    server: HealthServer,
+) -> None:
+    docker = FakeDocker(
+        ndjson(entry("redis", health="healthy")),
+        ndjson(entry("redis", health="healthy")),
+        inspect=[inspected(("redis", 1, EARLIER)), inspected(("redis", 2, LATER))],
+    )
+    result, message = run(
+        server, docker, project_name=PROJECT, since=SINCE, stable_for=1, deadline=30
+    )
+    assert result["attempts"] == 2
+    assert message is not None and "restarted 2 times, the last at" in message
+
+
+def test_without_since_the_baseline_is_the_start_of_the_check(server: HealthServer) -> None:
+    """A one-look status: a container running healthy now, whatever it went through."""
+    docker = FakeDocker(
+        ndjson(entry("redis", health="healthy")), inspect=inspected(("redis", 5, EARLIER))
+    )
+    before = time.time()
+    result, message = run(server, docker, project_name=PROJECT)
+    assert message is None, message
+    assert before <= result["since"] <= time.time()
+    assert (
+        len(result["notes"]) == 1 and "restarted 5 times before the baseline" in result["notes"][0]
+    )
+
+
+def test_since_0_judges_the_whole_life(server: HealthServer) -> None:
+    docker = FakeDocker(ndjson(entry("redis")), inspect=inspected(("redis", 1, EARLIER)))
+    result, message = run(server, docker, project_name=PROJECT, since=0)
+    assert message is not None
+    assert result["reasons"] == ["container stickforstats-redis-1 (redis) restarted 1 times"]
+
+
+ONESHOT_CASES = [
+    # compose ps entry, inspect line, oneshot_services, reasons
+    (entry("init", "exited", exit_code=0), ("init", 0, LATER), ["init"], []),
+    (entry("init", "exited", exit_code=0), ("init", 0, LATER, "true"), [], []),
+    (
+        entry("init", "exited", exit_code=2),
+        ("init", 0, LATER),
+        ["init"],
+        ["container stickforstats-init-1 (init) exited with code 2"],
+    ),
+    (  # no declaration: an exit is a service down, whatever its code
+        entry("init", "exited", exit_code=0),
+        ("init", 0, LATER),
+        [],
+        ["container stickforstats-init-1 (init) exited with code 0"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("ps", "inspect", "oneshot", "reasons"), ONESHOT_CASES)
+def test_one_shot_services_may_exit_0(
+    server: HealthServer,
+    ps: dict,
+    inspect: tuple[str, int, str],
+    oneshot: list[str],
+    reasons: list[str],
+) -> None:
+    docker = FakeDocker(
+        ndjson(entry("backend"), ps), inspect=inspected(("backend", 0, LATER), inspect)
+    )
+    result, message = run(
+        server, docker, project_name=PROJECT, since=SINCE, oneshot_services=oneshot
+    )
+    assert result["reasons"] == reasons
+    assert (message is None) == (not reasons)
+    if not reasons:
+        assert result["notes"] == [
+            "container stickforstats-init-1 (init) is one-shot and exited with code 0"
+        ]
 
 
 def test_unhealthy_container_fails(server: HealthServer) -> None:
@@ -586,6 +713,8 @@ def test_container_command_lines_are_never_returned(server: HealthServer) -> Non
         ({"deadline": -1}, "deadline must not be negative"),
         ({"stable_for": 10, "deadline": 5}, "stable_for must not exceed deadline"),
         ({"services": ["backend"]}, "services needs project_name"),
+        ({"oneshot_services": ["init"]}, "oneshot_services needs project_name"),
+        ({"since": -1}, "since must not be negative"),
         ({"assertions": ["status = 'ok'"]}, "invalid assertion \"status = 'ok'\""),
     ],
 )

@@ -16,12 +16,23 @@ A key made of digits indexes a list (``items.0.name``) and names a key of an
 object. The literal is a JSON string (double quotes), number, ``true``,
 ``false`` or ``null``. Every assertion needs its path to exist: ``x != "error"``
 does not hold when ``x`` is missing.
+
+Containers are judged against a baseline, ``since`` (epoch seconds on the
+host's clock, such as when the run took its deploy lock): a container whose
+current run started before it, and that runs (healthy where it has a
+healthcheck) now, restarted before the baseline; those restarts are history,
+reported as notes. One that started at or after the baseline and has restarts
+was restarted during the run: fatal. A container of a one-shot service (listed,
+or labelled :data:`ONESHOT_LABEL`) that exited 0 has done its job.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
+import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +45,8 @@ __all__ = [
     "evaluate_http",
     "parse_assertion",
     "parse_compose_ps",
-    "parse_restart_counts",
+    "parse_docker_time",
+    "parse_inspect",
 ]
 
 VALUE_SHOWN_MAX = 120
@@ -45,6 +57,20 @@ _INDEX_RE = re.compile(r"[0-9]+", re.ASCII)
 _OPERATORS = ("==", "!=")
 _EXISTS = "exists"
 _MISSING = object()
+
+ONESHOT_LABEL = "stickforstats.deploy.oneshot"
+"""Container label (set in the compose file) that declares a service one-shot."""
+_TRUE = ("true", "yes", "1")
+INSPECT_FORMAT = (
+    "[{{json .Name}},{{.RestartCount}},{{json .State.StartedAt}},"
+    f'{{{{json (index .Config.Labels "{ONESHOT_LABEL}")}}}}]'
+)
+"""``docker inspect --format`` printing what :func:`parse_inspect` reads, one JSON array a line."""
+_DOCKER_TIME_RE = re.compile(
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
+    r"(?:\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})",
+    re.ASCII,
+)
 
 
 class HealthSpecError(ValueError):
@@ -234,15 +260,62 @@ def _restart_count(container: dict[str, Any]) -> int | None:
     return None
 
 
-def _judge(container: dict[str, Any]) -> tuple[str, str | None]:
-    """``("fatal" | "pending" | "good", reason)`` for one ``docker compose ps`` entry."""
+def parse_docker_time(text: Any) -> float | None:
+    """Epoch seconds of a Docker timestamp (RFC 3339, up to nanoseconds).
+
+    ``None`` for anything else, and for Docker's zero time (``0001-01-01``, a
+    container never started).
+    """
+    if not isinstance(text, str):
+        return None
+    match = _DOCKER_TIME_RE.fullmatch(text.strip())
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+    if year < 1970:
+        return None
+    try:
+        epoch = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    fraction = match.group(7)
+    zone = match.group(8)
+    if zone != "Z":
+        offset = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
+        epoch -= offset if zone[0] == "+" else -offset
+    return epoch + (int(fraction[:6].ljust(6, "0")) / 1e6 if fraction else 0.0)
+
+
+def _utc(epoch: float) -> str:
+    """Epoch seconds as ``2026-12-03T10:00:05Z`` (the fraction dropped)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _is_oneshot(container: dict[str, Any], oneshot_services: Collection[str]) -> bool:
+    if container.get("Service") in oneshot_services:
+        return True
+    return str(container.get("OneShotLabel") or "").strip().lower() in _TRUE
+
+
+def _judge(container: dict[str, Any], since: float | None, oneshot: bool) -> tuple[str, str | None]:
+    """``("fatal" | "pending" | "good", reason)`` for one ``docker compose ps`` entry.
+
+    A good container's reason is a note (a restart before the baseline, a
+    one-shot service done), or ``None``.
+    """
     label = _label(container)
     state = str(container.get("State") or "").lower()
     health = str(container.get("Health") or "").lower()
     exit_code = container.get("ExitCode")
     restarts = _restart_count(container)
+    started = parse_docker_time(container.get("StartedAt"))
+    # Restarts of a container whose current run began before the baseline are
+    # history; an unknown start counts them all.
+    before = since is not None and started is not None and started < since
     restarted = f", restarted {restarts} times" if restarts else ""
     if state == "exited":
+        if oneshot and exit_code == 0 and not (restarts and not before):
+            return "good", f"{label} is one-shot and exited with code 0"
         return "fatal", f"{label} exited with code {exit_code}{restarted}"
     if state == "dead":
         return "fatal", f"{label} is dead (exit code {exit_code}){restarted}"
@@ -250,8 +323,13 @@ def _judge(container: dict[str, Any]) -> tuple[str, str | None]:
         return "fatal", f"{label} is restarting (last exit code {exit_code}{restarted})"
     if health == "unhealthy":
         return "fatal", f"{label} is unhealthy{restarted}"
-    if restarts:
-        return "fatal", f"{label} restarted {restarts} times"
+    if restarts and not before:
+        if not since or started is None:  # no baseline, or 0: the whole life
+            return "fatal", f"{label} restarted {restarts} times"
+        return "fatal", (
+            f"{label} restarted {restarts} times, the last at {_utc(started)},"
+            f" after the baseline {_utc(since)}"
+        )
     if state == "paused":
         return "fatal", f"{label} is paused"
     if state == "created":
@@ -261,37 +339,49 @@ def _judge(container: dict[str, Any]) -> tuple[str, str | None]:
     if health == "starting":
         return "pending", f"{label} is running, its health check is starting"
     if health in ("", "healthy"):
+        if restarts and since is not None and started is not None:
+            return "good", (
+                f"{label} restarted {restarts} times before the baseline {_utc(since)};"
+                f" running since {_utc(started)}"
+            )
         return "good", None
     return "pending", f"{label} has health {health!r}"
 
 
 def evaluate_containers(
-    containers: list[dict[str, Any]], expected_services: list[str] | None
-) -> tuple[list[str], list[str]]:
-    """Judge the containers of a Compose project: ``(fatal, pending)`` reasons.
+    containers: list[dict[str, Any]],
+    expected_services: list[str] | None,
+    since: float | None = None,
+    oneshot_services: Collection[str] = (),
+) -> tuple[list[str], list[str], list[str]]:
+    """Judge the containers of a Compose project: ``(fatal, pending, notes)``.
 
     ``containers`` are the entries of ``docker compose ps --all --format json``
     (``Service``, ``Name``, ``State``, ``Health``, ``ExitCode``...), optionally
-    with ``RestartCount`` from ``docker inspect``. Fatal problems will not go
-    away by waiting: a container exited, dead, restarting, restarted or
-    unhealthy, or an expected service without a container. Pending ones may:
-    a container created but not started, or whose health check is starting.
-    Both lists empty means every container runs, healthy or without a health
-    check.
+    with what :func:`parse_inspect` read (``RestartCount``, ``StartedAt``,
+    ``OneShotLabel``). Fatal problems will not go away by waiting: a container
+    exited (but a one-shot one with code 0), dead, restarting, unhealthy, or
+    restarted at or after ``since`` (``None``: ever), or an expected service
+    without a container. Pending ones may: a container created but not
+    started, or whose health check is starting. Fatal and pending empty means
+    every container runs, healthy or without a health check, or is a one-shot
+    service done. Notes say what was forgiven: restarts before ``since``, and
+    one-shot services that exited 0.
     """
     fatal: list[str] = []
     pending: list[str] = []
+    notes: list[str] = []
     for container in containers:
-        verdict, reason = _judge(container)
-        if verdict == "fatal" and reason is not None:
-            fatal.append(reason)
-        elif verdict == "pending" and reason is not None:
-            pending.append(reason)
+        oneshot = _is_oneshot(container, oneshot_services)
+        verdict, reason = _judge(container, since, oneshot)
+        if reason is None:
+            continue
+        {"fatal": fatal, "pending": pending, "good": notes}[verdict].append(reason)
     present = {container.get("Service") for container in containers}
     for service in expected_services or []:
         if service not in present:
             fatal.append(f"service {service} has no container")
-    return fatal, pending
+    return fatal, pending, notes
 
 
 def container_summary(container: dict[str, Any]) -> dict[str, Any]:
@@ -307,6 +397,7 @@ def container_summary(container: dict[str, Any]) -> dict[str, Any]:
         "health": container.get("Health") or "",
         "exit_code": exit_code if isinstance(exit_code, int) else None,
         "restart_count": _restart_count(container),
+        "started_at": container.get("StartedAt") or None,
     }
 
 
@@ -331,18 +422,31 @@ def parse_compose_ps(text: str) -> list[dict[str, Any]]:
     return parsed
 
 
-def parse_restart_counts(text: str) -> dict[str, int]:
-    """Container name to restart count, from ``docker inspect --format '{{.Name}} {{.RestartCount}}'``.
+def parse_inspect(text: str) -> dict[str, dict[str, Any]]:
+    """Container name to ``RestartCount``, ``StartedAt`` and ``OneShotLabel``.
 
-    Docker prints names with a leading ``/``, which is dropped. Lines that do not
-    fit (errors about containers gone in between) are skipped.
+    Reads ``docker inspect --format INSPECT_FORMAT``: one JSON array a line,
+    ``[name, restart count, start time, one-shot label]``. Docker prints names
+    with a leading ``/``, which is dropped. Lines that do not fit (errors about
+    containers gone in between) are skipped.
     """
-    counts: dict[str, int] = {}
+    found: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 2 and _INDEX_RE.fullmatch(parts[1]):
-            counts[parts[0].lstrip("/")] = int(parts[1])
-    return counts
+        try:
+            fields = json.loads(line)
+        except ValueError:
+            continue
+        if not (isinstance(fields, list) and len(fields) == 4):
+            continue
+        name, restarts, started, label = fields
+        if not isinstance(name, str) or isinstance(restarts, bool) or not isinstance(restarts, int):
+            continue
+        found[name.lstrip("/")] = {
+            "RestartCount": restarts,
+            "StartedAt": started if isinstance(started, str) else "",
+            "OneShotLabel": label if isinstance(label, str) else "",
+        }
+    return found
 
 
 @dataclass(frozen=True)
@@ -358,6 +462,8 @@ class Attempt:
     pending: tuple[str, ...] = ()
     containers: tuple[dict[str, Any], ...] = ()
     """:func:`container_summary` of every container seen."""
+    notes: tuple[str, ...] = ()
+    """What was forgiven: restarts before the baseline, one-shot services done."""
 
     @property
     def healthy(self) -> bool:

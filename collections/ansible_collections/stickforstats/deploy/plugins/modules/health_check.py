@@ -19,10 +19,19 @@ description:
   - With O(project_name), every attempt also lists the containers of that Docker Compose
     project (C(docker compose -p PROJECT ps --all) and C(docker inspect)). They must all be
     running, and healthy when they have a health check.
-  - A container that exited, is dead, is restarting, has restarted, or is unhealthy, and a
-    service of O(services) without a container, make the module fail at once rather than at
-    the deadline, as waiting will not help. A container only created, or whose health check is
-    still starting, is waited for.
+  - A container that exited, is dead, is restarting, has restarted since O(since), or is
+    unhealthy, and a service of O(services) without a container, make the module fail at once
+    rather than at the deadline, as waiting will not help. A container only created, or whose
+    health check is still starting, is waited for.
+  - Restarts are judged against a baseline, O(since). A container whose current run started
+    before it, and that runs now (healthy where it has a health check), restarted in the past
+    (say, killed once by the kernel's OOM killer and brought back by its restart policy), so its
+    restarts are reported in RV(notes) and do not fail the check. A container that (re)started
+    at or after O(since) with restarts, or that exits or restarts during the check, fails it.
+  - A container of a one-shot service (a job that runs and ends, such as C(collectstatic)),
+    listed in O(oneshot_services) or labelled C(stickforstats.deploy.oneshot=true) in the
+    compose file, may have exited with code 0; another exit code fails the check. Any other
+    container that exited fails it, whatever its exit code and restart policy.
   - With O(stable_for), the checks must keep passing for that long before the module succeeds;
     a single unhealthy attempt starts the wait over.
   - >-
@@ -96,6 +105,27 @@ options:
       - V(0) succeeds on the first healthy attempt.
     type: float
     default: 0
+  since:
+    description:
+      - The baseline, in seconds since the epoch on the managed host's clock, such as when the
+        run took its deploy lock (RV(stickforstats.deploy.deploy_lock#module:lock.since_epoch)).
+      - Restarts of a container that started before it and runs now (healthy where it has a
+        health check) are history, reported in RV(notes); restarts of a container that
+        (re)started at or after it fail the check.
+      - By default the time the module starts, which forgives any restart before the check.
+        V(0) counts every restart a container ever had.
+      - A container whose start time Docker does not tell has all its restarts counted.
+    type: float
+  oneshot_services:
+    description:
+      - Services of O(project_name) whose containers run a job and end, such as an init or
+        C(collectstatic) job; their containers may have exited with code 0.
+      - A container labelled C(stickforstats.deploy.oneshot=true) (the compose file's
+        C(labels) of the service) is one-shot too.
+      - An exit with another code fails the check, as does a restart since O(since).
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -132,6 +162,13 @@ EXAMPLES = r"""
     deadline: 180
     stable_for: 10
   register: health
+
+- name: The deploy is healthy; restarts before this run took its lock are history
+  stickforstats.deploy.health_check:
+    url: http://127.0.0.1/api/v1/health/
+    project_name: stickforstats
+    since: "{{ deploy_lock.lock.since_epoch }}"  # registered by stickforstats.deploy.deploy_lock
+    oneshot_services: [collectstatic]  # may have exited 0
 
 - name: Show how long it took
   ansible.builtin.debug:
@@ -221,6 +258,25 @@ containers:
       description: How often Docker restarted the container, V(null) when unknown.
       type: int
       sample: 0
+    started_at:
+      description: When the container's current run started (Docker's time, UTC), V(null) when unknown.
+      type: str
+      sample: "2026-12-03T09:00:00.123456789Z"
+notes:
+  description:
+    - What the last attempt forgave; empty when nothing. Restarts before O(since) of containers
+      that run now, and one-shot services that exited 0.
+  returned: always
+  type: list
+  elements: str
+  sample:
+    - "container stickforstats_redis (redis) restarted 1 times before the baseline 2026-12-03T10:00:00Z;
+      running since 2026-12-03T09:00:00Z"
+since:
+  description: The baseline used, in seconds since the epoch (the host's clock).
+  returned: always
+  type: float
+  sample: 1796292000.0
 """
 
 import http.client
@@ -234,6 +290,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.stickforstats.deploy.plugins.module_utils._health import (
+    INSPECT_FORMAT,
     Attempt,
     FieldAssertion,
     HealthSpecError,
@@ -242,7 +299,7 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._health impor
     evaluate_http,
     parse_assertion,
     parse_compose_ps,
-    parse_restart_counts,
+    parse_inspect,
 )
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -256,6 +313,8 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "project_name": {"type": "str"},
     "services": {"type": "list", "elements": "str"},
     "stable_for": {"type": "float", "default": 0},
+    "since": {"type": "float"},
+    "oneshot_services": {"type": "list", "elements": "str", "default": []},
 }
 
 LAST_BODY_MAX = 2000
@@ -322,8 +381,11 @@ def validate(params: dict[str, Any]) -> tuple[list[FieldAssertion], list[str]]:
             problems.append(f"{name} must not be negative")
     if params["stable_for"] > params["deadline"]:
         problems.append("stable_for must not exceed deadline")
-    if params.get("services") and not params.get("project_name"):
-        problems.append("services needs project_name")
+    for name in ("services", "oneshot_services"):
+        if params.get(name) and not params.get("project_name"):
+            problems.append(f"{name} needs project_name")
+    if params.get("since") is not None and params["since"] < 0:
+        problems.append("since must not be negative")
     assertions: list[FieldAssertion] = []
     for text in params["assertions"] or []:
         try:
@@ -338,7 +400,8 @@ class HealthCheck:
 
     ``run_command`` is the seam to Docker: the module passes
     ``AnsibleModule.run_command``, tests a fake. ``clock`` and ``sleep`` default
-    to :func:`time.monotonic` and :func:`time.sleep`.
+    to :func:`time.monotonic` and :func:`time.sleep`; ``wall_clock``, which gives
+    the baseline when ``since`` is not set, to :func:`time.time`.
     """
 
     def __init__(
@@ -348,6 +411,7 @@ class HealthCheck:
         docker: str = "docker",
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         assertions, problems = validate(params)
         if problems:
@@ -358,6 +422,8 @@ class HealthCheck:
         self.docker = docker
         self.clock = clock
         self.sleep = sleep
+        self.wall_clock = wall_clock
+        self.since: float = params["since"] if params.get("since") is not None else wall_clock()
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
 
     def run_command(self, args: list[str]) -> tuple[int, str, str]:
@@ -396,7 +462,8 @@ class HealthCheck:
             return None, "", _one_line(f"{type(exc).__name__}: {exc}")
 
     def list_containers(self) -> tuple[list[dict[str, Any]], list[str]]:
-        """The project's containers with their RestartCount, and fatal errors listing them."""
+        """The project's containers with what ``docker inspect`` adds (restart count, start
+        time, one-shot label), and fatal errors listing them."""
         project = self.params["project_name"]
         rc, out, err = self.run_command(
             [self.docker, "compose", "-p", project, "ps", "--all", "--format", "json"]
@@ -413,14 +480,9 @@ class HealthCheck:
         if not ids:
             return containers, []
         # Containers gone since `ps` make inspect fail; the others are still printed.
-        _, out, _ = self.run_command(
-            [self.docker, "inspect", "--format", "{{.Name}} {{.RestartCount}}", *ids]
-        )
-        counts = parse_restart_counts(out)
-        return [
-            {**c, "RestartCount": counts[c["Name"]]} if c.get("Name") in counts else c
-            for c in containers
-        ], []
+        _, out, _ = self.run_command([self.docker, "inspect", "--format", INSPECT_FORMAT, *ids])
+        inspected = parse_inspect(out)
+        return [{**c, **inspected.get(c.get("Name") or "", {})} for c in containers], []
 
     def attempt(self) -> Attempt:
         """One round: the containers (if a project is given), then the endpoint.
@@ -429,14 +491,25 @@ class HealthCheck:
         """
         fatal: list[str] = []
         pending: list[str] = []
+        notes: list[str] = []
         summaries: tuple[dict[str, Any], ...] = ()
         if self.params.get("project_name"):
             containers, errors = self.list_containers()
-            fatal, pending = evaluate_containers(containers, self.params.get("services"))
+            fatal, pending, notes = evaluate_containers(
+                containers,
+                self.params.get("services"),
+                since=self.since,
+                oneshot_services=self.params.get("oneshot_services") or (),
+            )
             fatal = errors + fatal
             summaries = tuple(container_summary(c) for c in containers)
             if fatal:
-                return Attempt(fatal=tuple(fatal), pending=tuple(pending), containers=summaries)
+                return Attempt(
+                    fatal=tuple(fatal),
+                    pending=tuple(pending),
+                    containers=summaries,
+                    notes=tuple(notes),
+                )
         status, body, error = self.fetch()
         reasons = evaluate_http(
             status, body, self.params["expected_status"], self.assertions, error
@@ -448,6 +521,7 @@ class HealthCheck:
             http_reasons=tuple(reasons),
             pending=tuple(pending),
             containers=summaries,
+            notes=tuple(notes),
         )
 
     def run(self) -> tuple[dict[str, Any], str | None]:
@@ -485,9 +559,8 @@ class HealthCheck:
                 return self._result(attempt, attempts, elapsed, reasons), message
             self.sleep(max(0.0, min(interval, deadline - elapsed)))
 
-    @staticmethod
     def _result(
-        attempt: Attempt, attempts: int, elapsed: float, reasons: list[str]
+        self, attempt: Attempt, attempts: int, elapsed: float, reasons: list[str]
     ) -> dict[str, Any]:
         return {
             "changed": False,
@@ -499,6 +572,8 @@ class HealthCheck:
             "last_json": _parse_json(attempt.body),
             "reasons": list(reasons),
             "containers": [dict(c) for c in attempt.containers],
+            "notes": list(attempt.notes),
+            "since": self.since,
         }
 
 
