@@ -129,7 +129,8 @@ def named_web_service(text: str) -> str:
 def while_the_lock_is_held(target: dict, tmp: Path):
     """A deploy while another operator's run holds the host's deploy lock."""
     lock = {"holder": "another-operator", "purpose": "deploy c0ffee3", "since": "2026-01-01T00:00:00Z",
-            "since_epoch": time.time(), "token": "someone-else"}  # fmt: skip
+            "since_epoch": time.time(), "token": "someone-else", "controller": "ops-laptop",
+            "pid": 4242, "lease": 600}  # fmt: skip
     on_target(target, f"echo '{json.dumps(lock)}' > {ROOT}/lock")
     try:
         return deploy(target, "c0ffee2")
@@ -248,7 +249,8 @@ CASES = {
     ),
     "lock-already-held": (
         while_the_lock_is_held,
-        "Deploy lock /opt/stickforstats/lock is held by another-operator for deploy c0ffee3",
+        "Deploy lock /opt/stickforstats/lock is held by another-operator (ansible-playbook pid 4242"
+        " on ops-laptop) for deploy c0ffee3",
         True,
     ),
     "rollback-to-a-release-not-kept": (

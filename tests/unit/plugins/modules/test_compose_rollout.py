@@ -14,7 +14,10 @@ import pytest
 from ansible_collections.stickforstats.deploy.plugins.modules.compose_rollout import (
     LABEL,
     RETIRE,
+    SETTINGS_LABEL,
     Rollout,
+    RolloutError,
+    changed_settings,
     config_digest,
     digest,
     last_probe,
@@ -81,6 +84,7 @@ def test_digest_of_files_and_directories(tmp_path: Path) -> None:
 
 def rollout(tmp_path: Path, **params) -> Rollout:
     module = SimpleNamespace(
+        warnings=[],
         params={
             "project_src": str(tmp_path / "releases" / "c0ffee1"),
             "project_name": "stickforstats",
@@ -90,9 +94,12 @@ def rollout(tmp_path: Path, **params) -> Rollout:
             "proxy_dir": str(tmp_path / "proxy"),
             "proxy_mount": "/etc/nginx/sfs",
             "rolling": {"backend": 8000, "frontend": 80},
+            "keep": ["db", "redis"],
+            "data_changes": "refuse",
             **params,
-        }
+        },
     )
+    module.warn = module.warnings.append
     (tmp_path / "proxy").mkdir(exist_ok=True)
     return Rollout(module)  # type: ignore[arg-type]
 
@@ -165,3 +172,72 @@ def test_retire_stops_what_no_longer_serves_and_keeps_what_serves_again(tmp_path
 def test_retire_leaves_the_containers_to_a_running_deploy(tmp_path: Path) -> None:
     log, calls = retire(tmp_path, "", True)
     assert "a deploy or rollback runs" in log and calls == ""
+
+
+REDIS = {
+    "image": "registry:5000/stickforstats/redis:7",
+    "command": ["redis-server", "--appendonly", "yes"],
+    "environment": {"REDIS_PASSWORD": "s3cret"},
+    "ports": [{"target": 6379}],
+    "labels": {"app": "x"},
+}
+
+
+def running(r: Rollout, spec: dict, **labels: str) -> dict[str, list[dict]]:
+    """A running redis container created from SPEC (its settings label as a release writes it)."""
+    settings = json.dumps(r.settings(spec), sort_keys=True) if spec else ""
+    container = {"service": "redis", "running": True, "settings": labels.get("settings", settings),
+                 "image": spec.get("image", ""), "env": [], "mounts": []}  # fmt: skip
+    return {"redis": [container]}
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"command": ["redis-server", "--appendonly", "no"]}, ["command"]),
+        ({"ports": [{"target": 6380}]}, ["ports"]),
+        ({"healthcheck": {"test": ["CMD", "redis-cli", "ping"]}}, ["healthcheck"]),
+        ({"volumes": [{"type": "volume", "source": "r", "target": "/data"}]}, ["volumes"]),
+        ({"environment": {"REDIS_PASSWORD": "other"}}, ["environment"]),
+        ({"image": "registry:5000/stickforstats/redis:8", "ports": []}, ["image", "ports"]),
+        ({"labels": {"app": "x", LABEL: "a", SETTINGS_LABEL: "b"}}, []),  # its own labels
+    ],
+)
+def test_a_data_service_change_is_named_by_setting(tmp_path: Path, change: dict, named) -> None:
+    r = rollout(tmp_path, data_changes="leave")
+    found = r.data_changes({"redis": {**REDIS, **change}}, running(r, REDIS))
+    assert found == ({"redis": named} if named else {})
+
+
+def test_a_data_service_change_is_refused_saying_what_and_how(tmp_path: Path) -> None:
+    r = rollout(tmp_path)
+    with pytest.raises(RolloutError) as refused:
+        r.data_changes({"redis": {**REDIS, "command": ["redis-server"]}}, running(r, REDIS))
+    said = str(refused.value)
+    assert "redis: command" in said and "deploy_data_service_changes=apply" in said
+    assert "s3cret" not in said
+    assert r.data_changes({"redis": REDIS}, running(r, REDIS)) == {}  # unchanged: nothing said
+
+
+def test_a_rollback_leaves_a_changed_data_service_as_it_runs_and_says_so(tmp_path: Path) -> None:
+    r = rollout(tmp_path, data_changes="leave")
+    found = r.data_changes({"redis": {**REDIS, "command": ["x"]}}, running(r, REDIS))
+    assert found == {"redis": ["command"]}
+    assert r.m.warnings == ["redis: command differ from this release: left as it runs"]
+
+
+def test_files_a_data_service_mounts_are_its_settings_too(tmp_path: Path) -> None:
+    conf = tmp_path / "redis.conf"
+    conf.write_text("maxmemory 1mb\n")
+    spec = {
+        **REDIS,
+        "volumes": [{"type": "bind", "source": str(conf), "target": "/etc/redis.conf"}],
+    }
+    r = rollout(tmp_path, data_changes="leave")
+    before = running(r, spec)
+    conf.write_text("maxmemory 2mb\n")
+    assert r.data_changes({"redis": spec}, before) == {"redis": ["files at /etc/redis.conf"]}
+
+
+def test_changed_settings_counts_added_and_removed_ones() -> None:
+    assert changed_settings({"a": "1", "b": "2"}, {"a": "1", "c": "3"}) == ["b", "c"]

@@ -39,15 +39,20 @@ def is_playbook(argv: list[str]) -> bool:
 
 
 def playbook_pid(start: int | None = None) -> int:
-    """The ansible-playbook process this worker belongs to (0: none found)."""
-    pid = start or os.getpid()
+    """The ansible-playbook process this worker belongs to (0: none found).
+
+    Its workers are forks of it, with its command line: the topmost one is the run.
+    """
+    pid, found = start or os.getpid(), 0
     for _ in range(32):
         if pid <= 1:
-            return 0
+            break
         if is_playbook(_cmdline(pid)):
-            return pid
+            found = pid
+        elif found:
+            break
         pid = _parent(pid)
-    return 0
+    return found
 
 
 def live_playbook_pids() -> list[int] | None:

@@ -100,6 +100,27 @@ options:
     description: Seconds the replaced web containers keep running, out of the traffic.
     type: int
     default: 600
+  data_changes:
+    description:
+      - What becomes of a change to a data service (O(keep)) that is running, for every setting
+        Compose would recreate it for (image, command, environment, ports, healthcheck, volumes,
+        the files it mounts...), told by a label of per-setting digests on its container.
+      - V(refuse) fails before anything starts, naming the service, the settings that changed and
+        how to apply them: the rolling strategy never restarts a data service under traffic.
+      - V(apply) recreates the changed data services once the new web containers are ready and
+        serve (their clients lose their connections while they restart).
+      - V(leave) leaves them running as they are and warns (what a rollback does: an incident is
+        no time to restart the database).
+    type: str
+    choices: [refuse, apply, leave]
+    default: refuse
+  plan_only:
+    description:
+      - Only compare the data services with the release and fail as O(data_changes=refuse) would;
+        nothing is started, stopped or written but the Compose override. The deploy runs this
+        before the migration, so that a refused change leaves the host as it was.
+    type: bool
+    default: false
   deploy_lock:
     description:
       - The deploy lock file; the detached job that stops warm containers leaves them alone
@@ -132,6 +153,7 @@ warm: {description: Containers out of the traffic that keep running until warm_u
 warm_until: {description: Unix time after which the warm containers are stopped, type: float, returned: always}
 recreated: {description: Services Compose recreated or started, type: list, returned: always}
 mounted_releases: {description: Release directories that running containers mount files from, type: list, returned: always}
+data_changes: {description: "Data services that differ from the release -> the settings that differ", type: dict, returned: with plan_only}
 timeline: {description: "Steps and the seconds into the call they ended at, e.g. [traffic switched, 2.1]", type: list, returned: always}
 """
 
@@ -148,6 +170,8 @@ import time  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 LABEL = "org.stickforstats.config"
+# On data services: {setting: digest} of what Compose would recreate them for.
+SETTINGS_LABEL = "org.stickforstats.settings"
 MARK = "# Written by stickforstats.deploy.compose_rollout on every deploy: do not edit.\n"
 
 
@@ -207,7 +231,9 @@ class Rollout:
         services = json.loads(self.compose("config", "--format", "json"))["services"]
         return services, {name: config_digest(spec) for name, spec in services.items()}
 
-    def write_override(self, labels: dict[str, str]) -> None:
+    def write_override(
+        self, labels: dict[str, str], settings: dict[str, str] | None = None
+    ) -> None:
         """The proxy's mount of proxy_dir, and a label on the containers a release runs.
 
         The label (a digest of the service's resolved settings) tells the
@@ -221,6 +247,8 @@ class Rollout:
             }]}  # fmt: skip
         for svc, value in labels.items():
             services.setdefault(svc, {})["labels"] = {LABEL: value}
+        for svc, value in (settings or {}).items():
+            services.setdefault(svc, {}).setdefault("labels", {})[SETTINGS_LABEL] = value
         self.write(
             "compose.override.yml",
             MARK + json.dumps({"services": services}, indent=2, sort_keys=True) + "\n",
@@ -252,6 +280,7 @@ class Rollout:
                 "name": c["Name"].lstrip("/"),
                 "service": labels.get("com.docker.compose.service", ""),
                 "digest": labels.get(LABEL, ""),
+                "settings": labels.get(SETTINGS_LABEL, ""),
                 "compose_hash": labels.get("com.docker.compose.config-hash", ""),
                 "running": bool(state.get("Running")) and not state.get("Restarting"),
                 "status": state.get("Status", ""),
@@ -415,6 +444,46 @@ class Rollout:
         return changed
 
     # -- keep services -------------------------------------------------------
+    def settings(self, spec: dict) -> dict[str, str]:
+        """{setting: digest} of a data service: what Compose would recreate it for."""
+        found = setting_digests(spec)
+        for vol in spec.get("volumes") or []:
+            if vol.get("type") == "bind" and vol.get("target") != self.p["proxy_mount"]:
+                found[f"files at {vol['target']}"] = digest(vol["source"])[:12]
+        return found
+
+    def data_changes(
+        self, services: dict, by_service: dict[str, list[dict]]
+    ) -> dict[str, list[str]]:
+        """Running data services that differ from the release -> what differs; refused when asked."""
+        changed: dict[str, list[str]] = {}
+        for svc in [s for s in self.p["keep"] if s != self.proxy]:
+            running = [c for c in by_service.get(svc, []) if c["running"]]
+            if not running:
+                continue
+            have = running[0]["settings"]
+            if have:
+                differs = changed_settings(json.loads(have), self.settings(services[svc]))
+            else:  # created before the label existed: the settings that can be read back
+                differs = ["image, environment or mounted files"] if self.drifted(
+                    svc, services[svc], running) else []  # fmt: skip
+            if differs:
+                changed[svc] = differs
+        if changed and self.p["data_changes"] == "refuse":
+            said = "; ".join(f"{svc}: {', '.join(keys)}" for svc, keys in sorted(changed.items()))
+            raise RolloutError(
+                f"Data services changed since the release that serves ({said}). The rolling strategy"
+                " never restarts a data service under traffic, and nothing was changed. Apply it with"
+                " -e deploy_data_service_changes=apply (recreated once the new web containers serve;"
+                " its clients lose their connections while it restarts), or deploy with the recreate"
+                " strategy."
+            )
+        for svc in changed if self.p["data_changes"] == "leave" else []:
+            self.m.warn(
+                f"{svc}: {', '.join(changed[svc])} differ from this release: left as it runs"
+            )
+        return changed
+
     def drifted(self, svc: str, spec: dict, running: list[dict]) -> bool:
         """A kept service's container differs from the release in what matters to it."""
         if not running:
@@ -471,7 +540,18 @@ class Rollout:
             self.p["rolling"] or self.p["overlap"] or self.p["keep"]
         ):
             return self.recreate(services)
-        self.write_override({s: digests[s] for s in list(self.p["rolling"]) + self.p["overlap"]})
+        self.write_override(
+            {s: digests[s] for s in list(self.p["rolling"]) + self.p["overlap"]},
+            {s: json.dumps(self.settings(services[s]), sort_keys=True)
+             for s in self.p["keep"] if s != self.proxy},
+        )  # fmt: skip
+        if self.p["plan_only"]:
+            containers = self.containers()
+            by_service: dict[str, list[dict]] = {}
+            for c in containers:
+                by_service.setdefault(c["service"], []).append(c)
+            changed = self.data_changes(services, by_service)
+            return {"changed": False, "data_changes": changed, "timeline": self.timeline}
         return self.rolling(services, digests)
 
     def recreate(self, services: dict) -> dict:
@@ -500,15 +580,10 @@ class Rollout:
 
         # 1. Data services: created or started if missing, never recreated for a release.
         keep = [s for s in p["keep"] if s != self.proxy]
+        changed_data = self.data_changes(services, by_service)
         for svc in keep:
             running = [c for c in by_service.get(svc, []) if c["running"]]
-            if self.drifted(svc, services[svc], running):
-                self.m.warn(f"{svc}: its image, environment or mounted files changed: recreated")
-                self.compose(
-                    "up", "--detach", "--no-deps", "--force-recreate", "--no-build", *self.pull, svc
-                )
-                self.recreated.append(svc)
-            elif not running:
+            if not running:
                 self.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull,
                              "--wait", "--wait-timeout", str(p["start_timeout"]), svc)  # fmt: skip
                 self.recreated.append(svc)
@@ -630,6 +705,18 @@ class Rollout:
                 if svc in switched or c["name"] not in warm_names]  # fmt: skip
         self.stop_containers([c for c in gone if c["running"]])
         self.remove_containers([c for c in gone if not c["running"]])
+
+        # Data services whose change was to be applied: once the new web containers serve.
+        for svc in changed_data if p["data_changes"] == "apply" else []:
+            self.m.warn(
+                f"{svc}: {', '.join(changed_data[svc])} changed: recreated (data_changes=apply)"
+            )
+            self.compose("up", "--detach", "--no-deps", "--force-recreate", "--no-build", *self.pull,
+                         "--wait", "--wait-timeout", str(p["start_timeout"]), svc)  # fmt: skip
+            self.recreated.append(svc)
+            self.changed = True
+        if changed_data:
+            self.mark("data services " + ("recreated" if p["data_changes"] == "apply" else "left"))
 
         # 4. Workers overlap; every other service is recreated by Compose (stop first).
         self.overlap(digests)
@@ -798,6 +885,24 @@ done
 )
 
 
+def setting_digests(spec: dict) -> dict[str, str]:
+    """{setting: short digest} of a service's resolved settings, as config_digest() counts them."""
+    spec = {k: v for k, v in spec.items() if k not in ("depends_on", "scale")}
+    spec["labels"] = {
+        k: v for k, v in (spec.get("labels") or {}).items() if k not in (LABEL, SETTINGS_LABEL)
+    }
+    return {
+        key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
+        for key, value in spec.items()
+        if value not in (None, {}, [])
+    }
+
+
+def changed_settings(have: dict[str, str], want: dict[str, str]) -> list[str]:
+    """The settings whose digests differ (added, removed or changed), sorted."""
+    return sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
+
+
 def config_digest(spec: dict) -> str:
     """A digest of a service's resolved settings, leaving out how it is ordered and scaled."""
     spec = {k: v for k, v in spec.items() if k not in ("depends_on", "scale")}
@@ -855,6 +960,12 @@ def main() -> None:
             "drain_timeout": {"type": "int", "default": 30},
             "warm_window": {"type": "int", "default": 600},
             "deploy_lock": {"type": "path", "default": ""},
+            "data_changes": {
+                "type": "str",
+                "choices": ["refuse", "apply", "leave"],
+                "default": "refuse",
+            },
+            "plan_only": {"type": "bool", "default": False},
         },
         supports_check_mode=False,
     )
