@@ -46,6 +46,7 @@ class Fault:
 
     ended: float
     run: str
+    problems: tuple[str, ...] = ()  # what the injector itself found wrong (races)
 
 
 def outcome(run: Run) -> str:
@@ -114,6 +115,7 @@ def run_case(
     try:
         injected = inject(logs)
         result.faulted_run = before + injected.run
+        result.problems.extend(injected.problems)
         # an engine that was down brings the containers back on its own
         wait_until("an answer", lambda: answering(target) != "", 1 if engine_up else 180)
         serving, link = answering(target), current(target)
@@ -151,6 +153,9 @@ def run_case(
         result.row_kept = row_kept(target, campaign.row)
         if not result.row_kept:
             result.problems.append("the row written before the case is gone")
+    except AssertionError as failed:  # the harness could not go on: said in the table too
+        result.problems.append(str(failed).splitlines()[0])
+        raise
     finally:
         samples = prober.stop()
         result.requests = len(samples)

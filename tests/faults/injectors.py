@@ -22,7 +22,7 @@ Injector = Callable[[Path], Fault]
 ENGINE_BOUND = 180.0  # seconds for the target's engine to stop, or to answer again
 
 
-def _deploy(campaign: Campaign, logs: Path, version: str = "", **kw) -> Run:
+def deploy_run(campaign: Campaign, logs: Path, version: str = "", **kw) -> Run:
     version = version or other_good(answering(campaign.target))
     return Run.start(
         campaign.target["inventory"], "deploy.yml", "-e", f"app_version={version}", logs=logs, **kw
@@ -31,7 +31,7 @@ def _deploy(campaign: Campaign, logs: Path, version: str = "", **kw) -> Run:
 
 def _start(campaign: Campaign, playbook: str, logs: Path, **kw) -> Run:
     if playbook == "deploy.yml":
-        return _deploy(campaign, logs, **kw)
+        return deploy_run(campaign, logs, **kw)
     return Run.start(campaign.target["inventory"], "rollback.yml", logs=logs, **kw)
 
 
@@ -51,7 +51,7 @@ def finished(campaign: Campaign, version: str) -> Injector:
     """A deploy of VERSION run to its end (a crashing or unhealthy release)."""
 
     def inject(logs: Path) -> Fault:
-        run = _deploy(campaign, logs, version)
+        run = deploy_run(campaign, logs, version)
         code = run.wait()
         said = "rolled back" if "Rolled back" in run.output() else "not rolled back"
         return Fault(time.monotonic(), f"deploy.yml exit {code}, {said}")
@@ -83,7 +83,7 @@ def engine_stopped(campaign: Campaign, phase: Phase) -> Injector:
     container = campaign.target["container"]
 
     def inject(logs: Path) -> Fault:
-        run = _deploy(campaign, logs)
+        run = deploy_run(campaign, logs)
         try:
             wait_until(phase.banner, lambda: run.seen(phase.banner), 600, run)
             assert run.running(), f"the deploy ended before {phase.name}\n{run.tail()}"
@@ -167,7 +167,7 @@ def deploy_plain(campaign: Campaign) -> Injector:
     """A plain deploy: the fault happened before it (redis_restarted)."""
 
     def inject(logs: Path) -> Fault:
-        run = _deploy(campaign, logs)
+        run = deploy_run(campaign, logs)
         code = run.wait()
         return Fault(time.monotonic(), f"deploy.yml exit {code}")
 
@@ -192,7 +192,7 @@ def disk_full_at_pull(campaign: Campaign) -> Injector:
     def inject(logs: Path) -> Fault:
         version = unused_version(target)
         on_target(target, f"docker image rm {images(version)} >/dev/null 2>&1 || true")
-        run = _deploy(campaign, logs, version)
+        run = deploy_run(campaign, logs, version)
         banner = "TASK [deploy : There is room for the pull]"
         try:
             wait_until(banner, lambda: run.seen(banner), 600, run)
@@ -220,7 +220,7 @@ def disk_full_at_record(campaign: Campaign) -> Injector:
         version = other_good(answering(target))
         release = f"{ROOT}/releases/{version}"
         on_target(target, f"mkdir -p {release} && mount -t tmpfs -o size=4m sfs-full {release}")
-        run = _deploy(campaign, logs, version)
+        run = deploy_run(campaign, logs, version)
         banner = "TASK [health : The release answers healthy and its containers run]"
         try:
             wait_until(banner, lambda: run.seen(banner), 600, run)
