@@ -25,6 +25,8 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ansible_collections.stickforstats.deploy.plugins.module_utils._durable import fsync_directory
+
 # Seconds between two renewals: a sixth of the lease, so that a few missed ones
 # (a loaded host) do not let a live lock lapse.
 RENEWALS_PER_LEASE = 6
@@ -152,14 +154,6 @@ def guarded(path: str) -> Iterator[None]:
         os.close(fd)
 
 
-def fsync_dir(directory: str) -> None:
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def create(path: str, lock: dict) -> bool:
     """Puts LOCK at PATH whole or not at all (written aside, then linked); False if one is there."""
     aside = f"{path}.{lock['token']}.new"
@@ -177,14 +171,14 @@ def create(path: str, lock: dict) -> bool:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(aside)
-    fsync_dir(os.path.dirname(path) or ".")
+    fsync_directory(os.path.dirname(path) or ".")
     return True
 
 
 def remove(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    fsync_dir(os.path.dirname(path) or ".")
+    fsync_directory(os.path.dirname(path) or ".")
 
 
 def connection_pid(pid: int | None = None) -> int:

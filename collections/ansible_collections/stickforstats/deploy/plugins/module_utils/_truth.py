@@ -11,13 +11,15 @@ writes the truth back and records it as an event, so that the next run's
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
 
+from ansible_collections.stickforstats.deploy.plugins.module_utils._durable import (
+    replace_symlink,
+    write_atomically,
+)
 from ansible_collections.stickforstats.deploy.plugins.module_utils._history import append_event
-from ansible_collections.stickforstats.deploy.plugins.module_utils._lock import fsync_dir
 
 
 def current_release(root: str) -> str:
@@ -42,17 +44,6 @@ def serving_release(root: str, proxy_state: str) -> str:
     return os.path.basename(release)
 
 
-def point_current(root: str, release: str) -> None:
-    """ROOT/current -> releases/RELEASE, atomically and durably."""
-    link = os.path.join(root, "current")
-    aside = f"{link}.reconcile.new"
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(aside)
-    os.symlink(os.path.join("releases", release), aside)
-    os.replace(aside, link)
-    fsync_dir(root)
-
-
 def reconcile(root: str, proxy_state: str, by: str, write: bool) -> dict:
     """{} when the records name what serves; otherwise {'from', 'to', 'event'}, written when WRITE."""
     recorded, serving = current_release(root), serving_release(root, proxy_state)
@@ -75,18 +66,11 @@ def reconcile(root: str, proxy_state: str, by: str, write: bool) -> dict:
         manifest = os.path.join(root, "releases", serving, "release.json")
         if not os.path.exists(manifest):
             # Kept (a rollback target, pruned by the history) like any recorded release.
-            aside = manifest + ".new"
-            with open(aside, "w", encoding="utf-8") as handle:
-                json.dump(
-                    {"version": serving, "git_sha": serving, "images": {}, "files": {},
-                     "deployed_by": by, "deployed_at": event["at"], "previous": recorded,
-                     "outcome": "reconciled", "note": event["reason"]},
-                    handle, sort_keys=True, indent=2,
-                )  # fmt: skip
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(aside, manifest)
-            fsync_dir(os.path.dirname(manifest))
-        point_current(root, serving)
+            write_atomically(manifest, json.dumps({
+                "version": serving, "git_sha": serving, "images": {}, "files": {},
+                "deployed_by": by, "deployed_at": event["at"], "previous": recorded,
+                "outcome": "reconciled", "note": event["reason"],
+            }, sort_keys=True, indent=4) + "\n")  # fmt: skip
+        replace_symlink(os.path.join(root, "current"), os.path.join("releases", serving))
         append_event(os.path.join(root, "history.jsonl"), event)
     return {"from": recorded, "to": serving, "event": event}

@@ -106,10 +106,10 @@ options:
         Compose would recreate it for (image, command, environment, ports, healthcheck, volumes,
         the files it mounts...), told by a label of per-setting digests on its container.
       - V(refuse) fails before anything starts, naming the service, the settings that changed and
-        how to apply them: the rolling strategy never restarts a data service under traffic.
+        how to apply them; the rolling strategy never restarts a data service under traffic.
       - V(apply) recreates the changed data services once the new web containers are ready and
         serve (their clients lose their connections while they restart).
-      - V(leave) leaves them running as they are and warns (what a rollback does: an incident is
+      - V(leave) leaves them running as they are and warns (what a rollback does; an incident is
         no time to restart the database).
     type: str
     choices: [refuse, apply, leave]
