@@ -13,6 +13,7 @@ into the results table, then the case fails on any of them.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from results import CaseResult
 from runner import Run, wait_until
 from target_state import answering, current, lock_file, other_good, status
 
-from bench.prober import Prober, Sample
+from bench.prober import Prober, Sample, longest_gap
 
 PROBE_TIMEOUT = 5.0  # seconds: a loaded 2-core machine (the bench uses 1 s on an idle one)
 PROBE_MAX = 1500.0  # seconds: the prober's own bound, above any case
@@ -93,6 +94,15 @@ def answered(samples: list[Sample]) -> list[str]:
     return [v for v, _ in itertools.groupby(seen)][:8]
 
 
+def when_failed(samples: list[Sample]) -> str:
+    """When the failed requests were sent, in seconds after the first request, and
+    the longest time without a good answer: a load spike or a switch."""
+    t0 = samples[0].sent
+    bad = [s.sent - t0 for s in samples if not s.ok]
+    gap, at = longest_gap([s.done for s in samples if s.ok], t0, samples[-1].done)
+    return f"sent from {bad[0]:.0f} s to {bad[-1]:.0f} s; no good answer for {gap:.1f} s from {at - t0:.0f} s"
+
+
 def run_case(
     campaign: Campaign,
     case: str,
@@ -106,7 +116,7 @@ def run_case(
     target = campaign.target
     logs = campaign.logs / case
     started = time.monotonic()
-    result = CaseResult(case, fault, engine_up)
+    result = CaseResult(case, fault, engine_up, load=os.getloadavg()[0])
     result.prepared = baseline(campaign, logs)
     before = prepare(logs) + "; " if prepare else ""  # a fault in the host's past
     prober = Prober(target["http"], rate=50.0, timeout=PROBE_TIMEOUT, max_duration=PROBE_MAX)
@@ -168,7 +178,7 @@ def run_case(
         result.answered = answered(samples)
         result.seconds = round(time.monotonic() - started, 1)
         if engine_up and result.failed:
-            result.problems.append(f"{result.failed} requests failed")
+            result.problems.append(f"{result.failed} requests failed ({when_failed(samples)})")
         campaign.results.append(result)
     return result
 

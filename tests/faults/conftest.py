@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,10 +40,11 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 @pytest.fixture(scope="session")
-def campaign(ssh_target, tmp_path_factory):
+def campaign(ssh_target):
     """V1 then V2 deployed (a rollback has a target), a row written; the results
     table written at the end when SFS_FAULTS_REPORT is set."""
-    logs = tmp_path_factory.mktemp("faults")
+    # kept after the session (pytest keeps only its last few temp dirs, shared by everyone)
+    logs = Path(tempfile.mkdtemp(prefix="sfs-faults-", dir="/tmp"))
     started = time.monotonic()
     for version in (V1, V2):
         run = Run.start(

@@ -53,8 +53,21 @@ def finished(campaign: Campaign, version: str) -> Injector:
     def inject(logs: Path) -> Fault:
         run = deploy_run(campaign, logs, version)
         code = run.wait()
-        said = "rolled back" if "Rolled back" in run.output() else "not rolled back"
-        return Fault(time.monotonic(), f"deploy.yml exit {code}, {said}")
+        flat = " ".join(run.output().split())
+        said = next(
+            (
+                s
+                for s in (
+                    "Rolled back",
+                    "Nothing was switched",
+                    "fails its healthcheck",
+                    "stopped (status exited",
+                )
+                if s in flat
+            ),
+            "no reason found",
+        )
+        return Fault(time.monotonic(), f"deploy.yml of {version} exit {code} ({said})")
 
     return inject
 

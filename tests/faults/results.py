@@ -51,6 +51,7 @@ class CaseResult:
     row_kept: bool | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    load: float = 0.0  # the machine's load average (1 min) when the case started
 
     @property
     def passed(self) -> bool:
@@ -83,7 +84,7 @@ def table(results: list[CaseResult]) -> str:
             + " | ".join(
                 _cell(c)
                 for c in (
-                    r.case,
+                    f"{r.case} (load {r.load:.0f}, {r.seconds:.0f} s)",
                     r.fault + (f" (before it, the harness {r.prepared})" if r.prepared else ""),
                     _failed(r),
                     f"{r.faulted_run}; answered {served}; {r.after}",
