@@ -112,6 +112,7 @@ def run_case(
     engine_up: bool = True,
     first: str = "deploy.yml",
     prepare: Callable[[Path], str] | None = None,
+    deploy_args: tuple[str, ...] = (),
 ) -> CaseResult:
     target = campaign.target
     logs = campaign.logs / case

@@ -22,11 +22,15 @@ Injector = Callable[[Path], Fault]
 ENGINE_BOUND = 180.0  # seconds for the target's engine to stop, or to answer again
 
 
-def deploy_run(campaign: Campaign, logs: Path, version: str = "", **kw) -> Run:
+def deploy_run(
+    campaign: Campaign, logs: Path, version: str = "", extra: tuple[str, ...] = (), **kw
+) -> Run:
+    """deploy.yml of VERSION (a good one not serving, by default)."""
     version = version or other_good(answering(campaign.target))
     return Run.start(
-        campaign.target["inventory"], "deploy.yml", "-e", f"app_version={version}", logs=logs, **kw
-    )
+        campaign.target["inventory"], "deploy.yml", "-e", f"app_version={version}", *extra,
+        logs=logs, **kw,
+    )  # fmt: skip
 
 
 def _start(campaign: Campaign, playbook: str, logs: Path, **kw) -> Run:
