@@ -312,9 +312,10 @@ def _judge(container: dict[str, Any], since: float | None, oneshot: bool) -> tup
     # Restarts of a container whose current run began before the baseline are
     # history; an unknown start counts them all.
     before = since is not None and started is not None and started < since
+    counted = bool(restarts) and not before
     restarted = f", restarted {restarts} times" if restarts else ""
     if state == "exited":
-        if oneshot and exit_code == 0 and not (restarts and not before):
+        if oneshot and exit_code == 0 and not counted:
             return "good", f"{label} is one-shot and exited with code 0"
         return "fatal", f"{label} exited with code {exit_code}{restarted}"
     if state == "dead":
@@ -323,7 +324,7 @@ def _judge(container: dict[str, Any], since: float | None, oneshot: bool) -> tup
         return "fatal", f"{label} is restarting (last exit code {exit_code}{restarted})"
     if health == "unhealthy":
         return "fatal", f"{label} is unhealthy{restarted}"
-    if restarts and not before:
+    if counted:
         if not since or started is None:  # no baseline, or 0: the whole life
             return "fatal", f"{label} restarted {restarts} times"
         return "fatal", (
@@ -339,7 +340,7 @@ def _judge(container: dict[str, Any], since: float | None, oneshot: bool) -> tup
     if health == "starting":
         return "pending", f"{label} is running, its health check is starting"
     if health in ("", "healthy"):
-        if restarts and since is not None and started is not None:
+        if restarts and since is not None and started is not None:  # before the baseline
             return "good", (
                 f"{label} restarted {restarts} times before the baseline {_utc(since)};"
                 f" running since {_utc(started)}"
