@@ -21,6 +21,7 @@ from ansible_collections.stickforstats.deploy.plugins.modules.compose_rollout im
     config_digest,
     digest,
     last_probe,
+    readable_changes,
 )
 
 SERVICE = {
@@ -241,3 +242,27 @@ def test_files_a_data_service_mounts_are_its_settings_too(tmp_path: Path) -> Non
 
 def test_changed_settings_counts_added_and_removed_ones() -> None:
     assert changed_settings({"a": "1", "b": "2"}, {"a": "1", "c": "3"}) == ["b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "named"),
+    [
+        (
+            {
+                "command": ["--appendonly", "yes"],
+                "healthcheck": {"test": ["CMD", "redis-cli", "ping"]},
+            },
+            [],
+        ),
+        ({"command": ["--appendonly", "no"]}, ["command"]),
+        ({"healthcheck": {"test": ["CMD", "true"]}}, ["healthcheck"]),
+        ({"ports": [{"target": 6379, "published": "6380"}]}, ["ports"]),
+        ({}, []),  # nothing said: the image's own command, no ports
+    ],
+)
+def test_a_data_service_without_the_label_is_compared_by_what_docker_reads_back(
+    spec, named
+) -> None:
+    container = {"command": ["--appendonly", "yes"], "healthcheck": ["CMD", "redis-cli", "ping"],
+                 "ports": []}  # fmt: skip
+    assert readable_changes(spec, container) == named

@@ -281,6 +281,13 @@ class Rollout:
                 "service": labels.get("com.docker.compose.service", ""),
                 "digest": labels.get(LABEL, ""),
                 "settings": labels.get(SETTINGS_LABEL, ""),
+                "command": c["Config"].get("Cmd"),
+                "healthcheck": (c["Config"].get("Healthcheck") or {}).get("Test"),
+                "ports": sorted(
+                    f"{port.split('/')[0]}:{b.get('HostPort', '')}"
+                    for port, binds in ((c.get("HostConfig") or {}).get("PortBindings") or {}).items()
+                    for b in binds or [{}]
+                ),
                 "compose_hash": labels.get("com.docker.compose.config-hash", ""),
                 "running": bool(state.get("Running")) and not state.get("Restarting"),
                 "status": state.get("Status", ""),
@@ -464,9 +471,10 @@ class Rollout:
             have = running[0]["settings"]
             if have:
                 differs = changed_settings(json.loads(have), self.settings(services[svc]))
-            else:  # created before the label existed: the settings that can be read back
-                differs = ["image, environment or mounted files"] if self.drifted(
-                    svc, services[svc], running) else []  # fmt: skip
+            else:  # created without the label (by a migration's dependencies, or before it existed)
+                differs = readable_changes(services[svc], running[0])
+                if not differs and self.drifted(svc, services[svc], running):
+                    differs = ["image, environment or mounted files"]
             if differs:
                 changed[svc] = differs
         if changed and self.p["data_changes"] == "refuse":
@@ -896,6 +904,25 @@ def setting_digests(spec: dict) -> dict[str, str]:
         for key, value in spec.items()
         if value not in (None, {}, [])
     }
+
+
+def readable_changes(spec: dict, container: dict) -> list[str]:
+    """The settings of SPEC that differ from what CONTAINER reads back (command, healthcheck, ports)."""
+    found = []
+    if spec.get("command") is not None and list(spec["command"]) != list(
+        container.get("command") or []
+    ):
+        found.append("command")
+    test = (spec.get("healthcheck") or {}).get("test")
+    if test is not None and list(test) != list(container.get("healthcheck") or []):
+        found.append("healthcheck")
+    want_ports = sorted(
+        f"{p.get('target')}:{p.get('published') or ''}" for p in spec.get("ports") or []
+        if isinstance(p, dict)
+    )  # fmt: skip
+    if want_ports != list(container.get("ports") or []):
+        found.append("ports")
+    return found
 
 
 def changed_settings(have: dict[str, str], want: dict[str, str]) -> list[str]:
