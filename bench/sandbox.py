@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -32,6 +33,14 @@ from bench.config import (
 from bench.shell import check, docker_exec, run
 
 COUNTER = "sfs-bench-ssh"  # iptables comment of the rule counting new SSH connections
+
+# The collection's own filter tells the rollback target, as rollback.yml does.
+COLLECTIONS = str(Path(__file__).resolve().parents[1] / "collections")
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+from ansible_collections.stickforstats.deploy.plugins.filter.history import (  # noqa: E402
+    rollback_target,
+)
 
 
 def targets_up(count: int) -> list[Target]:
@@ -116,25 +125,21 @@ def current_release(target: Target) -> str:
 
 
 def previous_release(target: Target) -> str:
-    """The release rollback.yml goes back to: the last successful event of the history
-    that is not the current release and is still kept (roles/rollback/tasks/target.yml)."""
+    """The release rollback.yml goes back to: the rollback_target filter on the host's
+    history, what `current` names and the kept releases (roles/rollback/tasks/target.yml)."""
     script = (
         f"cat {DEPLOY_ROOT}/history.jsonl; echo ---;"
         f" ls {DEPLOY_ROOT}/releases/*/release.json 2>/dev/null; true"
     )
     history, _, kept = docker_exec(target.name, script).stdout.partition("---")
-    current = current_release(target)
-    kept_versions = {line.split("/")[-2] for line in kept.split()}
-    versions = []
+    events = []
     for line in history.splitlines():
         try:
-            event = json.loads(line)
+            events.append(json.loads(line))
         except ValueError:
-            continue
-        if event.get("outcome") == "success":
-            versions.append(event.get("version", ""))
-    candidates = [v for v in versions if v != current and v in kept_versions]
-    return candidates[-1] if candidates else ""
+            events.append({"event": "unreadable"})
+    kept_versions = sorted({line.split("/")[-2] for line in kept.split()})
+    return rollback_target(events, current_release(target), kept_versions)
 
 
 def warm_names(state: str, running: Sequence[str], now: float) -> list[str]:
