@@ -8,14 +8,16 @@ module's unit tests (tests/unit/plugins/modules/test_health_check.py) show those
 
 Two deploys: c0ffee1 from the sample app, then c0ffee2 from a copy of it with a
 one-shot service `init` (label stickforstats.deploy.oneshot, restart "no") that
-exits 0. The shared sample app is not changed: the next deploy of another test
+exits 0; then rollback.yml back to c0ffee1. The shared sample app is not changed: the next deploy of another test
 removes `init` (the rolling rollout removes containers of services the compose
 file no longer has).
 """
 
 from __future__ import annotations
 
+import calendar
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -30,13 +32,18 @@ PROJECT = "stickforstats"
 ONESHOT_LABEL = "stickforstats.deploy.oneshot"
 
 
-def service_container(target: dict, service: str) -> str:
-    """Id of the one container of SERVICE in the project, on the target's engine."""
-    ids = on_target(
+def service_containers(target: dict, service: str) -> list[str]:
+    """Ids of the containers of SERVICE in the project, on the target's engine."""
+    return on_target(
         target,
         f"docker ps --all --quiet --filter label=com.docker.compose.project={PROJECT}"
         f" --filter label=com.docker.compose.service={service}",
     ).split()
+
+
+def service_container(target: dict, service: str) -> str:
+    """Id of the one container of SERVICE in the project."""
+    ids = service_containers(target, service)
     assert len(ids) == 1, (service, ids)
     return ids[0]
 
@@ -114,7 +121,7 @@ def test_a_past_restart_and_a_finished_one_shot_service_do_not_block_the_gate(ss
     )
 
     app = app_with_a_one_shot_service(tmp_path)
-    run = deploy(ssh_target, V2, "-e", f"stickforstats_app_dir={app}")
+    run = deploy(ssh_target, V2, "-e", f"stickforstats_app_dir={app}", "-v")
     assert run.returncode == 0, run.stdout[-5000:]
     assert serving(ssh_target) == V2
     assert http(ssh_target, "/api/v1/health/")["version"] == V2
@@ -124,11 +131,40 @@ def test_a_past_restart_and_a_finished_one_shot_service_do_not_block_the_gate(ss
     assert inspect(ssh_target, redis)["RestartCount"] == restarts
     init = inspect(ssh_target, service_container(ssh_target, "init"))
     assert (init["State"]["Status"], init["State"]["ExitCode"]) == ("exited", 0)
+    # ... against the baseline of when this run took its lock: before the web containers
+    # it started (the check's own start, the default, would come after them)
+    notes = " ".join(run.stdout.split())
+    assert f"(redis) restarted {restarts} times before the baseline" in notes, run.stdout[-5000:]
+    assert "(init) is one-shot and exited with code 0" in notes, run.stdout[-5000:]
+    since = [float(s) for s in re.findall(r"^\s*since: ([0-9.]+)$", run.stdout, re.MULTILINE)]
+    assert since, run.stdout[-5000:]
+    new = [
+        seen
+        for seen in (inspect(ssh_target, c) for c in service_containers(ssh_target, "backend"))
+        if seen["Config"]["Image"].endswith(f":{V2}")
+    ]
+    assert new, "no backend container of c0ffee2"
+    started = new[0]["State"]["StartedAt"]
+    assert since[-1] < calendar.timegm(time.strptime(started[:19], "%Y-%m-%dT%H:%M:%S")), (
+        since,
+        started,
+    )
 
     run = playbook(ssh_target["inventory"], "status.yml")
     assert run.returncode == 0, run.stdout[-5000:]
     assert "NOT OK" not in run.stdout, run.stdout[-5000:]
     assert health_column(run.stdout, "test-1") == "ok"
+
+
+def test_the_rollback_gate_judges_its_own_run_too(ssh_target):
+    """rollback.yml's gate: redis's past restart is history against its lock's time."""
+    started = time.time()
+    run = playbook(ssh_target["inventory"], "rollback.yml", "-e", f"rollback_to={V1}", "-v")
+    assert run.returncode == 0, run.stdout[-5000:]
+    assert serving(ssh_target) == V1
+    assert "(redis) restarted" in run.stdout and "before the baseline" in run.stdout
+    since = [float(s) for s in re.findall(r"^\s*since: ([0-9.]+)$", run.stdout, re.MULTILINE)]
+    assert since and started - 5 < since[-1] < time.time(), (started, since)
 
 
 def test_status_still_says_not_ok_for_a_service_that_stopped(ssh_target):
