@@ -4,8 +4,9 @@
 otherwise (said in the results), the prober starts (50 requests/s through the
 front door), the case's fault is injected, then: what answers, what `current`
 names and what status.yml says; the next runs (the other playbook first: a
-killed deploy is followed by rollback.yml, a killed rollback by deploy.yml, so
-that each takes over the other's dead lock) and again what serves; the row
+faulted deploy is followed by rollback.yml, as in an incident, then deploy.yml;
+a killed rollback by deploy.yml, then rollback.yml: each takes over the other's
+dead lock) and again what serves; the row
 written at the start. The prober stops after all of it. Every finding goes
 into the results table, then the case fails on any of them.
 """
@@ -13,6 +14,7 @@ into the results table, then the case fails on any of them.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import time
 from collections.abc import Callable
@@ -77,15 +79,32 @@ def baseline(campaign: Campaign, logs: Path) -> str:
         on_target(target, f"rm -f {ROOT}/lock")
         notes.append("removed a lock an earlier case left")
     serving, link = answering(target), current(target)
-    if not serving or serving != link:
+    last = last_event(target)
+    # a rollback goes back along what served: after a rollback there may be nowhere
+    # further back, so every case starts right after a successful deploy
+    if not serving or serving != link or last != ("deploy", "success"):
         run = Run.start(
             target["inventory"], "deploy.yml", "-e", f"app_version={other_good(serving)}", logs=logs
         )
         assert run.wait() == 0, f"the host could not be brought back to a known state\n{run.tail()}"
         notes.append(
-            f"redeployed (answered {serving or 'nothing'}, current named {link or 'nothing'})"
+            f"deployed first (answered {serving or 'nothing'}, current named {link or 'nothing'},"
+            f" last event {' '.join(last) or 'none'})"
         )
     return "; ".join(notes)
+
+
+def last_event(target: dict) -> tuple[str, str]:
+    """(event, outcome) of the history's last deploy or rollback; a torn line is skipped."""
+    lines = on_target(target, f"cat {ROOT}/history.jsonl 2>/dev/null || true").splitlines()
+    for line in reversed(lines):
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if event.get("event") in ("deploy", "rollback"):
+            return str(event["event"]), str(event.get("outcome", ""))
+    return ("", "")
 
 
 def answered(samples: list[Sample]) -> list[str]:
@@ -110,7 +129,7 @@ def run_case(
     inject: Callable[[Path], Fault],
     *,
     engine_up: bool = True,
-    first: str = "deploy.yml",
+    first: str = "rollback.yml",
     prepare: Callable[[Path], str] | None = None,
     deploy_args: tuple[str, ...] = (),
 ) -> CaseResult:
@@ -129,10 +148,13 @@ def run_case(
         result.problems.extend(injected.problems)
         # an engine that was down brings the containers back on its own
         wait_until("an answer", lambda: answering(target) != "", 1 if engine_up else 180)
-        serving, link = answering(target), current(target)
+        # a killed run cannot mend its records: the next look (status.yml) does
+        left = current(target)
         row, _ = status(target, logs)
+        serving, link = answering(target), current(target)
+        mended = f" (left naming {left or 'nothing'})" if left != link else ""
         result.after = (
-            f"current {link or 'none'}; status.yml: serving {row.get('SERVING', '?')}, "
+            f"current {link or 'none'}{mended}; status.yml: serving {row.get('SERVING', '?')}, "
             f"health {row.get('HEALTH', '?')}, lock {row.get('LOCK', '?')}"
         )
         if not serving:
