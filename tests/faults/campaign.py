@@ -13,7 +13,6 @@ into the results table, then the case fails on any of them.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 from aftermath import next_run
 from ansible_run import ROOT, http, on_target
 from results import CaseResult
-from runner import Run, wait_until
+from runner import RUNS, Run, wait_until
 from target_state import answering, current, lock_file, other_good, status
 
 from bench.prober import Prober, Sample, longest_gap
@@ -107,19 +106,27 @@ def last_event(target: dict) -> tuple[str, str]:
     return ("", "")
 
 
-def answered(samples: list[Sample]) -> list[str]:
-    """The versions that answered, each change once, at most 8."""
-    seen = [s.version or "?" for s in samples if s.ok]
-    return [v for v, _ in itertools.groupby(seen)][:8]
-
-
 def when_failed(samples: list[Sample]) -> str:
-    """When the failed requests were sent, in seconds after the first request, and
-    the longest time without a good answer: a load spike or a switch."""
+    """When the failed requests were sent, in seconds after the first request, the
+    longest time without a good answer, and the runs going on then (a log's name)."""
     t0 = samples[0].sent
-    bad = [s.sent - t0 for s in samples if not s.ok]
+    bad = [s.sent for s in samples if not s.ok]
     gap, at = longest_gap([s.done for s in samples if s.ok], t0, samples[-1].done)
-    return f"sent from {bad[0]:.0f} s to {bad[-1]:.0f} s; no good answer for {gap:.1f} s from {at - t0:.0f} s"
+    during = [
+        r.log.name
+        for r in RUNS
+        if r.wall[0] <= bad[-1] and (r.wall[1] or time.time()) >= bad[0] and r.wall[0] >= t0 - 5
+    ]
+    return (
+        f"sent from {bad[0] - t0:.0f} s to {bad[-1] - t0:.0f} s, during {', '.join(during) or 'no run'};"
+        f" no good answer for {gap:.1f} s from {at - t0:.0f} s"
+    )
+
+
+def answered(samples: list[Sample]) -> list[str]:
+    """The versions that answered, in the order they first did (both answer for a
+    moment at a switch: nginx's old workers finish)."""
+    return list(dict.fromkeys(s.version or "?" for s in samples if s.ok))
 
 
 def run_case(

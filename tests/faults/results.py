@@ -72,7 +72,7 @@ def _failed(result: CaseResult) -> str:
 def table(results: list[CaseResult]) -> str:
     head = (
         "| case | fault | failed requests | the site after it | the next runs | "
-        "deploy again after | row kept | verdict |\n|---|---|---|---|---|---|---|---|\n"
+        "next run accepted after | row kept | verdict |\n|---|---|---|---|---|---|---|---|\n"
     )
     rows = []
     for r in results:

@@ -26,6 +26,7 @@ from processes import kill_tree
 RUN_TIMEOUT = 600.0  # seconds: no run of the campaign takes longer
 POLL = 0.05  # seconds between two readings of the output
 _SEQUENCE = itertools.count(1)
+RUNS: list[Run] = []  # every run started, to tell which ones a failed request overlapped
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Run:
     started: float = field(default_factory=time.monotonic)
     killed_at: float | None = None
     ended_at: float | None = None
+    wall: list[float] = field(default_factory=lambda: [time.time(), 0.0])  # start, end (epoch)
 
     @classmethod
     def start(
@@ -82,7 +84,9 @@ class Run:
                 argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL, start_new_session=True,
             )  # fmt: skip
-        return cls(playbook, tuple(args), log, proc, control_dir)
+        run = cls(playbook, tuple(args), log, proc, control_dir)
+        RUNS.append(run)
+        return run
 
     def output(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
@@ -101,6 +105,7 @@ class Run:
             self.kill()
             raise AssertionError(f"{self.playbook} ran over {timeout:.0f} s: killed") from None
         self.ended_at = self.ended_at or time.monotonic()
+        self.wall[1] = self.wall[1] or time.time()
         return code
 
     def kill(self) -> float:
@@ -109,6 +114,7 @@ class Run:
         self.killed_at = time.monotonic()
         self.proc.wait(timeout=30)
         self.ended_at = self.killed_at
+        self.wall[1] = time.time()
         return self.killed_at
 
     def tail(self, chars: int = 4000) -> str:
