@@ -177,3 +177,17 @@ def test_compose_run_argv_keeps_the_command_as_given() -> None:
         "docker", "compose", "-p", "p", "--project-directory", "/r", "-f", "/r/a.yml",
         "-f", "/r/b.yml", "run", "--rm", "-T", "--name", "n", "backend", "sh", "-c", "a b",
     ]  # fmt: skip
+
+
+def test_compose_run_argv_starts_no_dependency_when_told() -> None:
+    argv = compose_run_argv("/r", "p", ["a.yml"], "backend", "n", ["migrate"], no_deps=True)
+    assert argv[argv.index("run") :] == [
+        "run",
+        "--rm",
+        "-T",
+        "--no-deps",
+        "--name",
+        "n",
+        "backend",
+        "migrate",
+    ]

@@ -46,6 +46,13 @@ options:
     description: Seconds the whole run may take, starting the services it depends on included.
     type: int
     required: true
+  no_deps:
+    description:
+      - Start none of the services the command's service depends on. Compose's C(run) otherwise
+        starts them, and recreates one whose settings changed (a data service, before anything
+        was checked); the deploy sets it once a release serves, whose data services run.
+    type: bool
+    default: false
   stop_grace:
     description: Seconds the command gets to stop after SIGTERM, once the limit passed, before it is killed.
     type: int
@@ -143,12 +150,14 @@ def container_name(project: str, service: str) -> str:
 
 
 def compose_run_argv(
-    project_src: str, project_name: str, files: list[str], service: str, name: str, argv: list[str]
-) -> list[str]:
+    project_src: str, project_name: str, files: list[str], service: str, name: str,
+    argv: list[str], no_deps: bool = False,
+) -> list[str]:  # fmt: skip
     compose = ["docker", "compose", "-p", project_name, "--project-directory", project_src]
     for path in files:
         compose += ["-f", os.path.join(project_src, path)]
-    return [*compose, "run", "--rm", "-T", "--name", name, service, *argv]
+    deps = ["--no-deps"] if no_deps else []
+    return [*compose, "run", "--rm", "-T", *deps, "--name", name, service, *argv]
 
 
 def last_lines(lines: list[str], count: int) -> list[str]:
@@ -247,6 +256,7 @@ def main() -> None:
             "argv": {"type": "list", "elements": "str", "required": True},
             "timeout": {"type": "int", "required": True},
             "stop_grace": {"type": "int", "default": 10},
+            "no_deps": {"type": "bool", "default": False},
             "output_lines": {"type": "int", "default": 10},
         },
         supports_check_mode=False,
@@ -258,8 +268,9 @@ def main() -> None:
         module.fail_json(msg="argv must name a command")
     name = container_name(p["project_name"], p["service"])
     argv = compose_run_argv(
-        p["project_src"], p["project_name"], p["files"], p["service"], name, p["argv"]
-    )
+        p["project_src"], p["project_name"], p["files"], p["service"], name, p["argv"],
+        no_deps=p["no_deps"],
+    )  # fmt: skip
     removed: list[bool] = []
     stop_on_signals()
     try:

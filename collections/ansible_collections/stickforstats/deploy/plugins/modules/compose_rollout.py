@@ -153,6 +153,7 @@ warm: {description: Containers out of the traffic that keep running until warm_u
 warm_until: {description: Unix time after which the warm containers are stopped, type: float, returned: always}
 recreated: {description: Services Compose recreated or started, type: list, returned: always}
 mounted_releases: {description: Release directories that running containers mount files from, type: list, returned: always}
+data_settled_at: {description: "With data_changes=apply, when the project stopped restarting after the data services came back (0 otherwise)", type: float, returned: always}
 data_changes: {description: "Data services that differ from the release -> the settings that differ", type: dict, returned: with plan_only}
 timeline: {description: "Steps and the seconds into the call they ended at, e.g. [traffic switched, 2.1]", type: list, returned: always}
 """
@@ -191,6 +192,7 @@ class Rollout:
         self.started: list[str] = []
         self.recreated: list[str] = []
         self.changed = False
+        self.data_settled_at = 0.0  # when the clients of a recreated data service settled
         self.pull = ["--pull", module.params["pull"]]
         self.t0 = time.monotonic()
         self.timeline: list[list] = []
@@ -492,6 +494,21 @@ class Rollout:
             )
         return changed
 
+    def settled(self, quiet_polls: int = 3) -> float:
+        """When the project's containers stopped restarting after a data service came back.
+
+        Its clients may crash while it is away and be restarted by Docker: the time
+        returned is after the last of those restarts (bounded by start_timeout).
+        """
+        deadline = time.monotonic() + self.p["start_timeout"]
+        last, quiet = None, 0
+        while time.monotonic() < deadline and quiet < quiet_polls:
+            now = sorted((c["id"], c["restarts"], c["running"]) for c in self.containers())
+            quiet = quiet + 1 if now == last else 0
+            last = now
+            time.sleep(1)
+        return time.time()
+
     def drifted(self, svc: str, spec: dict, running: list[dict]) -> bool:
         """A kept service's container differs from the release in what matters to it."""
         if not running:
@@ -723,6 +740,8 @@ class Rollout:
                          "--wait", "--wait-timeout", str(p["start_timeout"]), svc)  # fmt: skip
             self.recreated.append(svc)
             self.changed = True
+        if changed_data and p["data_changes"] == "apply":
+            self.data_settled_at = self.settled()
         if changed_data:
             self.mark("data services " + ("recreated" if p["data_changes"] == "apply" else "left"))
 
@@ -865,6 +884,7 @@ class Rollout:
             "warm_until": warm_until,
             "recreated": sorted(set(self.recreated)),
             "mounted_releases": mounted,
+            "data_settled_at": self.data_settled_at,
             "timeline": self.timeline,
         }
 
