@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 
 import pytest
 from ansible_run import playbook
@@ -48,32 +47,6 @@ def test_a_failure_in_a_later_batch_brings_earlier_batches_back(two_targets):
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert json.loads(health)["version"] == V1
-    events = [json.loads(x) for x in on_target(first, f"cat {ROOT}/history.jsonl").splitlines()]
-    assert [(e["event"], e["version"], e["outcome"]) for e in events[-2:]] == [
-        ("deploy", V2, "success"),
-        ("rollback", V1, "success"),
-    ]
-
-
-def test_a_later_batch_that_cannot_be_reached_brings_earlier_batches_back(two_targets, tmp_path):
-    """The second host's SSH port answers nothing: its rescue cannot run, the last play does."""
-    inv, first, second = two_targets["inventory"], two_targets["hosts"][0], two_targets["hosts"][1]
-    run = playbook(inv, "deploy.yml", "-e", f"app_version={V1}")
-    assert run.returncode == 0, run.stdout[-5000:]
-    groups = json.loads((Path(inv) / "hosts.yml").read_text())
-    hosts = groups["stickforstats_servers"]["hosts"]
-    second_name = sorted(hosts)[1]
-    hosts[second_name]["ansible_port"] = 1  # nothing listens there
-    unreachable = tmp_path / "inventory"
-    unreachable.mkdir()
-    (unreachable / "hosts.yml").write_text(json.dumps(groups))
-    (unreachable / "group_vars").symlink_to(Path(inv) / "group_vars")
-
-    run = playbook(str(unreachable), "deploy.yml", "-e", f"app_version={V2}")
-    assert run.returncode != 0
-    assert "UNREACHABLE!" in run.stdout, run.stdout[-5000:]
-    assert f"Deploy of {V2} failed on {second_name}" in run.stdout, run.stdout[-5000:]
-    assert serving(first) == V1 and serving(second) == V1
     events = [json.loads(x) for x in on_target(first, f"cat {ROOT}/history.jsonl").splitlines()]
     assert [(e["event"], e["version"], e["outcome"]) for e in events[-2:]] == [
         ("deploy", V2, "success"),
