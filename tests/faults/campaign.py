@@ -13,7 +13,6 @@ into the results table, then the case fails on any of them.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from aftermath import next_run
 from ansible_run import ROOT, http, on_target
 from results import CaseResult
 from runner import RUNS, Run, wait_until
-from target_state import answering, current, lock_file, other_good, status
+from target_state import answering, current, last_event, lock_file, other_good, status
 
 from bench.prober import Prober, Sample, longest_gap
 
@@ -91,19 +90,6 @@ def baseline(campaign: Campaign, logs: Path) -> str:
             f" last event {' '.join(last) or 'none'})"
         )
     return "; ".join(notes)
-
-
-def last_event(target: dict) -> tuple[str, str]:
-    """(event, outcome) of the history's last deploy or rollback; a torn line is skipped."""
-    lines = on_target(target, f"cat {ROOT}/history.jsonl 2>/dev/null || true").splitlines()
-    for line in reversed(lines):
-        try:
-            event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if event.get("event") in ("deploy", "rollback"):
-            return str(event["event"]), str(event.get("outcome", ""))
-    return ("", "")
 
 
 def when_failed(samples: list[Sample]) -> str:

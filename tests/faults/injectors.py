@@ -16,7 +16,7 @@ from ansible_run import ROOT, on_target
 from campaign import Campaign, Fault, outcome, switched_from
 from phases import Phase
 from runner import Run, kill_at, wait_until
-from target_state import answering, other_good
+from target_state import answering, fresh
 
 Injector = Callable[[Path], Fault]
 ENGINE_BOUND = 180.0  # seconds for the target's engine to stop, or to answer again
@@ -25,8 +25,8 @@ ENGINE_BOUND = 180.0  # seconds for the target's engine to stop, or to answer ag
 def deploy_run(
     campaign: Campaign, logs: Path, version: str = "", extra: tuple[str, ...] = (), **kw
 ) -> Run:
-    """deploy.yml of VERSION (a good one not serving, by default)."""
-    version = version or other_good(answering(campaign.target))
+    """deploy.yml of VERSION (by default a good one neither serving nor the rollback target)."""
+    version = version or fresh(campaign.target)
     return Run.start(
         campaign.target["inventory"], "deploy.yml", "-e", f"app_version={version}", *extra,
         logs=logs, **kw,
@@ -234,7 +234,7 @@ def disk_full_at_record(campaign: Campaign) -> Injector:
     target = campaign.target
 
     def inject(logs: Path) -> Fault:
-        version = other_good(answering(target))
+        version = fresh(target)
         release = f"{ROOT}/releases/{version}"
         on_target(target, f"mkdir -p {release} && mount -t tmpfs -o size=4m sfs-full {release}")
         run = deploy_run(campaign, logs, version)
@@ -263,10 +263,11 @@ def images(version: str) -> str:
 
 
 def unused_version(target: dict) -> str:
-    """A good version no container runs (its images can be removed)."""
+    """A good version no container runs (its images can be removed), the one
+    neither serving nor the rollback target when it can be."""
     used = on_target(target, "docker ps -a --format '{{.Image}}'")
     serving = answering(target)
-    for version in ("c0ffee3", "c0ffee1", "c0ffee2"):
+    for version in (fresh(target), "c0ffee3", "c0ffee1", "c0ffee2"):
         if version != serving and f":{version}" not in used:
             return version
     raise AssertionError(f"every good version is used by a container:\n{used}")

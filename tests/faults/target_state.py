@@ -41,6 +41,41 @@ def other_good(serving: str) -> str:
     return next(v for v in GOOD if v != serving)
 
 
+def events(target: dict) -> list[dict]:
+    """history.jsonl's events, oldest first; a torn line is skipped."""
+    found = []
+    for line in on_target(target, f"cat {ROOT}/history.jsonl 2>/dev/null || true").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(event, dict):
+            found.append(event)
+    return found
+
+
+def last_event(target: dict) -> tuple[str, str]:
+    """(event, outcome) of the history's last deploy or rollback."""
+    for event in reversed(events(target)):
+        if event.get("event") in ("deploy", "rollback"):
+            return str(event["event"]), str(event.get("outcome", ""))
+    return ("", "")
+
+
+def fresh(target: dict) -> str:
+    """A good version neither serving nor the one that served before it: a faulted
+    deploy of it leaves the rollback target alone (a rollback walks back along
+    what served, never to a release that failed)."""
+    served = [
+        str(e.get("version"))
+        for e in events(target)
+        if e.get("event") in ("deploy", "rollback") and e.get("outcome") == "success"
+    ]
+    serving = answering(target) or (served[-1] if served else "")
+    before = next((v for v in reversed(served) if v != serving), "")
+    return next(v for v in GOOD if v not in (serving, before))
+
+
 def status_row(output: str, host: str) -> dict[str, str]:
     """The columns of HOST's row in status.yml's table, by the header's names."""
     lines = [line.strip() for line in output.splitlines()]
