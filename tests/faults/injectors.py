@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ansible_run import ROOT, on_target
 from campaign import Campaign, Fault, outcome, switched_from
-from phases import Phase
+from phases import ROOM_FOR_PULL, Phase, phase
 from runner import Run, kill_at, wait_until
 from target_state import answering, fresh
 
@@ -210,7 +210,7 @@ def disk_full_at_pull(campaign: Campaign) -> Injector:
         version = unused_version(target)
         on_target(target, f"docker image rm {images(version)} >/dev/null 2>&1 || true")
         run = deploy_run(campaign, logs, version)
-        banner = "TASK [deploy : There is room for the pull]"
+        banner = ROOM_FOR_PULL.banner
         try:
             wait_until(banner, lambda: run.seen(banner), 600, run)
             assert run.running(), f"the deploy ended before the pull\n{run.tail()}"
@@ -238,7 +238,7 @@ def disk_full_at_record(campaign: Campaign) -> Injector:
         release = f"{ROOT}/releases/{version}"
         on_target(target, f"mkdir -p {release} && mount -t tmpfs -o size=4m sfs-full {release}")
         run = deploy_run(campaign, logs, version)
-        banner = "TASK [health : The release answers healthy and its containers run]"
+        banner = phase("deploy.yml", "after-rollout").banner
         try:
             wait_until(banner, lambda: run.seen(banner), 600, run)
             assert run.running(), f"the deploy ended before the record\n{run.tail()}"

@@ -1,7 +1,7 @@
 """Where a run is killed: the phases of deploy.yml and rollback.yml as task names.
 
-A phase is reached when ansible-playbook prints the banner `TASK [<role> : <name>]`
-of one of its tasks (the runner turns on the banners of skipped tasks, so that a
+A phase is reached when ansible-playbook prints the banner `TASK [<role> : <name>...]`
+of one of its tasks (its name, or a name that starts with it) (the runner turns on the banners of skipped tasks, so that a
 banner is printed as its task starts, not when its first result comes back);
 `delay` seconds later the controller is killed. Task names live in
 roles/*/tasks/*.yml: `test_phases.py` fails when one named here is renamed.
@@ -27,7 +27,8 @@ class Phase:
 
     @property
     def banner(self) -> str:
-        return f"TASK [{self.role} : {self.task}]"
+        """The banner's start: a task whose name grows a suffix is still found."""
+        return f"TASK [{self.role} : {self.task}"
 
 
 # deploy.yml, in the order a run reaches them.
@@ -69,6 +70,11 @@ ROLLBACK = (
 )  # fmt: skip
 
 PLAYBOOKS = {"deploy.yml": DEPLOY, "rollback.yml": ROLLBACK}
+
+# Not a kill point: where the disk is filled, once the free-disk check has measured.
+ROOM_FOR_PULL = Phase(
+    "pull-check", "deploy", "There is room for the pull", 0.0, "free disk measured"
+)
 
 
 def phase(playbook: str, name: str) -> Phase:

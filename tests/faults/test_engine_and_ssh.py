@@ -35,5 +35,6 @@ def test_ssh_cut_mid_task(campaign: Campaign, playbook: str, name: str) -> None:
         f"ssh cut: {playbook.removesuffix('.yml')} at {name}",
         f"the controller's sshd sessions killed in the target during `{playbook}` at {name} ({at.what})",
         ssh_cut(campaign, playbook, at),
+        first="rollback.yml" if playbook == "deploy.yml" else "deploy.yml",
     )
     assert result.passed, verdict(result, campaign.logs)
