@@ -6,9 +6,9 @@ front door), the case's fault is injected, then: what answers, what `current`
 names and what status.yml says; the next runs (the other playbook first: a
 faulted deploy is followed by rollback.yml, as in an incident, then deploy.yml;
 a killed rollback by deploy.yml, then rollback.yml: each takes over the other's
-dead lock) and again what serves; the row
-written at the start. The prober stops after all of it. Every finding goes
-into the results table, then the case fails on any of them.
+dead lock) and again what serves; the row written at the start. The prober
+stops after all of it. Every finding goes into the results table, then the
+case fails on any of them.
 """
 
 from __future__ import annotations
@@ -125,7 +125,12 @@ def run_case(
     first: str = "rollback.yml",
     prepare: Callable[[Path], str] | None = None,
     deploy_args: tuple[str, ...] = (),
+    next_controller: str | None = None,
 ) -> CaseResult:
+    """The case CASE (FAULT says what it is): INJECT the fault, then judge the host.
+    FIRST: the playbook run first after it; PREPARE: a fault in the host's past,
+    before the prober starts; DEPLOY_ARGS: given to every deploy after the fault;
+    NEXT_CONTROLLER: the STICKFORSTATS_CONTROLLER of the runs after the fault."""
     target = campaign.target
     logs = campaign.logs / case
     started = time.monotonic()
@@ -141,33 +146,11 @@ def run_case(
         result.problems.extend(injected.problems)
         # an engine that was down brings the containers back on its own
         wait_until("an answer", lambda: answering(target) != "", 1 if engine_up else 180)
-        # a killed run cannot mend its records: the next look (status.yml) does
-        left = current(target)
-        row, _ = status(target, logs)
-        serving, link = answering(target), current(target)
-        mended = f" (left naming {left or 'nothing'})" if left != link else ""
-        result.after = (
-            f"current {link or 'none'}{mended}; status.yml: serving {row.get('SERVING', '?')}, "
-            f"health {row.get('HEALTH', '?')}, lock {row.get('LOCK', '?')}"
-        )
-        if not serving:
-            result.problems.append("nothing answers after the fault")
-        if link != serving:
-            result.problems.append(f"current names {link or 'nothing'} but {serving} answers")
-        if row.get("SERVING") != serving:
-            result.problems.append(
-                f"status.yml says {row.get('SERVING')} serves, {serving} answers"
-            )
-        if row.get("HEALTH") != "ok":
-            result.problems.append(f"status.yml health: {row.get('HEALTH')}")
-        order = [first, "rollback.yml" if first == "deploy.yml" else "deploy.yml"]
-        for book in order:
-            args = (
-                ("-e", f"app_version={other_good(answering(target))}")
-                if book == "deploy.yml"
-                else ()
-            )
-            after = next_run(target["inventory"], book, args, logs, injected.ended)
+        look(campaign, logs, result)
+        for book in [first, "rollback.yml" if first == "deploy.yml" else "deploy.yml"]:
+            version = other_good(answering(target))
+            args = ("-e", f"app_version={version}", *deploy_args) if book == "deploy.yml" else ()
+            after = next_run(target["inventory"], book, args, logs, injected.ended, next_controller)
             result.next_runs.append(after)
             if not after.ok:
                 result.problems.append(f"{book} did not succeed within the lease bound")
@@ -183,20 +166,47 @@ def run_case(
         result.problems.append(str(failed).splitlines()[0])
         raise
     finally:
-        samples = prober.stop()
-        result.requests = len(samples)
-        result.failed = sum(not s.ok for s in samples)
-        kinds: dict[str, int] = {}
-        for s in samples:
-            if not s.ok:
-                kinds[s.kind] = kinds.get(s.kind, 0) + 1
-        result.failure_kinds = kinds
-        result.answered = answered(samples)
+        tally(prober.stop(), result)
         result.seconds = round(time.monotonic() - started, 1)
-        if engine_up and result.failed:
-            result.problems.append(f"{result.failed} requests failed ({when_failed(samples)})")
         campaign.results.append(result)
     return result
+
+
+def look(campaign: Campaign, logs: Path, result: CaseResult) -> None:
+    """Right after the fault: what answers, `current` and status.yml. A killed run
+    cannot mend its records: the next look (status.yml) does, so `current` is
+    judged after it, and what the fault left is reported."""
+    target = campaign.target
+    left = current(target)
+    row, _ = status(target, logs)
+    serving, link = answering(target), current(target)
+    mended = f" (left naming {left or 'nothing'})" if left != link else ""
+    result.after = (
+        f"current {link or 'none'}{mended}; status.yml: serving {row.get('SERVING', '?')}, "
+        f"health {row.get('HEALTH', '?')}, lock {row.get('LOCK', '?')}"
+    )
+    if not serving:
+        result.problems.append("nothing answers after the fault")
+    if link != serving:
+        result.problems.append(f"current names {link or 'nothing'} but {serving} answers")
+    if row.get("SERVING") != serving:
+        result.problems.append(f"status.yml says {row.get('SERVING')} serves, {serving} answers")
+    if row.get("HEALTH") != "ok":
+        result.problems.append(f"status.yml health: {row.get('HEALTH')}")
+
+
+def tally(samples: list[Sample], result: CaseResult) -> None:
+    """The prober's samples into RESULT: failed of total, by kind, versions answered."""
+    result.requests = len(samples)
+    result.failed = sum(not s.ok for s in samples)
+    kinds: dict[str, int] = {}
+    for s in samples:
+        if not s.ok:
+            kinds[s.kind] = kinds.get(s.kind, 0) + 1
+    result.failure_kinds = kinds
+    result.answered = answered(samples)
+    if result.engine_up and result.failed:
+        result.problems.append(f"{result.failed} requests failed ({when_failed(samples)})")
 
 
 def verdict(result: CaseResult, runs_dir: Path) -> str:

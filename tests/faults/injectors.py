@@ -39,12 +39,14 @@ def _start(campaign: Campaign, playbook: str, logs: Path, **kw) -> Run:
     return Run.start(campaign.target["inventory"], "rollback.yml", logs=logs, **kw)
 
 
-def kill(campaign: Campaign, playbook: str, phase: Phase) -> Injector:
-    """PLAYBOOK killed (SIGKILL, whole tree) at PHASE."""
+def kill(
+    campaign: Campaign, playbook: str, phase: Phase, controller: str | None = None
+) -> Injector:
+    """PLAYBOOK (from CONTROLLER, when given) killed (SIGKILL, whole tree) at PHASE."""
 
     def inject(logs: Path) -> Fault:
         before = answering(campaign.target)
-        run = _start(campaign, playbook, logs)
+        run = _start(campaign, playbook, logs, controller=controller)
         kill_at(run, phase, switched_from(campaign.target, before))
         return Fault(run.killed_at or time.monotonic(), f"{outcome(run)} at {phase.name}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from campaign import Campaign, run_case, verdict
 from injectors import kill
-from phases import DEPLOY, ROLLBACK, Phase
+from phases import DEPLOY, ROLLBACK, Phase, phase
 
 pytestmark = pytest.mark.docker
 
@@ -45,5 +45,20 @@ def test_killed_at_a_phase(campaign: Campaign, playbook: str, phase: Phase) -> N
         f"`{playbook}` killed at {phase.name} ({phase.what})",
         kill(campaign, playbook, phase),
         first=other,
+    )
+    assert result.passed, verdict(result, campaign.logs)
+
+
+@pytest.mark.faults_full
+def test_killed_then_another_controller_comes(campaign: Campaign) -> None:
+    """The next runs come from another controller: it cannot see the killed run's
+    pid, so the lock is taken over once its lease lapsed (within about 2 min)."""
+    at = phase("deploy.yml", "rollout-switched")
+    result = run_case(
+        campaign,
+        "kill deploy on ctl-a, ctl-b next",
+        f"`deploy.yml` from controller ctl-a killed at {at.name}; the next runs from ctl-b",
+        kill(campaign, "deploy.yml", at, controller="ctl-a"),
+        next_controller="ctl-b",
     )
     assert result.passed, verdict(result, campaign.logs)
