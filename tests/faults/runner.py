@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 import subprocess
 import tempfile
 import time
@@ -106,6 +107,7 @@ class Run:
             raise AssertionError(f"{self.playbook} ran over {timeout:.0f} s: killed") from None
         self.ended_at = self.ended_at or time.monotonic()
         self.wall[1] = self.wall[1] or time.time()
+        shutil.rmtree(self.control_dir, ignore_errors=True)
         return code
 
     def kill(self) -> float:
@@ -115,6 +117,7 @@ class Run:
         self.proc.wait(timeout=30)
         self.ended_at = self.killed_at
         self.wall[1] = time.time()
+        shutil.rmtree(self.control_dir, ignore_errors=True)
         return self.killed_at
 
     def tail(self, chars: int = 4000) -> str:
