@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VERSION ?= c0ffee1
 VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
 
-.PHONY: setup sandbox sandbox-down rollback status lint unit test bench bench-quick bench-rollbacks
+.PHONY: setup sandbox sandbox-down rollback status lint unit test test-faults test-faults-subset bench bench-quick bench-rollbacks
 
 setup:
 	bash tests/harness/setup.sh
@@ -58,3 +58,12 @@ unit:
 
 test: setup lint
 	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests
+
+# Issue 14's fault-injection campaign (tests/faults/README.md): every case, the
+# table in tests/faults/results.md; the subset: five representative cases (~8 min).
+test-faults: setup
+	SFS_FAULTS=full SFS_FAULTS_REPORT=tests/faults/results.md \
+	  PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests/faults
+
+test-faults-subset: setup
+	SFS_FAULTS=subset PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests/faults

@@ -27,16 +27,19 @@ from results import report_path, write  # noqa: E402
 from runner import Run  # noqa: E402
 from target_state import V1, V2  # noqa: E402
 
-FULL = os.environ.get("SFS_FAULTS", "").lower() == "full"
+SELECTED = os.environ.get("SFS_FAULTS", "").lower()  # full | subset | '' (none)
+FULL = SELECTED == "full"
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     if FULL:
         return
-    skip = pytest.mark.skip(reason="full fault campaign only: SFS_FAULTS=full (make test-faults)")
+    reason = "fault campaign: SFS_FAULTS=subset or full (make test-faults, make test-faults-subset)"
     for item in items:
-        if item.get_closest_marker("faults_full"):
-            item.add_marker(skip)
+        if "tests/faults/" not in str(item.fspath) or item.fspath.basename == "test_phases.py":
+            continue
+        if item.get_closest_marker("faults_full") or SELECTED != "subset":
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="session")

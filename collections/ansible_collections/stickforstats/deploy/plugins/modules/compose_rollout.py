@@ -561,14 +561,20 @@ class Rollout:
                 + ", ".join(named)
                 + ": remove container_name from these services, or deploy them with the recreate strategy"
             )
+        keep_settings = {
+            s: json.dumps(self.settings(services[s]), sort_keys=True)
+            for s in self.p["keep"]
+            if s != self.proxy
+        }
         if self.p["strategy"] == "recreate" or not (
             self.p["rolling"] or self.p["overlap"] or self.p["keep"]
         ):
+            # the data services' label as under rolling: a changed label alone recreates nothing
+            self.write_override({}, keep_settings)
             return self.recreate(services)
         self.write_override(
             {s: digests[s] for s in list(self.p["rolling"]) + self.p["overlap"]},
-            {s: json.dumps(self.settings(services[s]), sort_keys=True)
-             for s in self.p["keep"] if s != self.proxy},
+            keep_settings,
         )  # fmt: skip
         if self.p["plan_only"]:
             containers = self.containers()
