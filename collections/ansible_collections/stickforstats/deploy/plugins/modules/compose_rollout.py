@@ -569,8 +569,10 @@ class Rollout:
         if self.p["strategy"] == "recreate" or not (
             self.p["rolling"] or self.p["overlap"] or self.p["keep"]
         ):
-            # the data services' label as under rolling: a changed label alone recreates nothing
-            self.write_override({}, keep_settings)
+            # a data service keeps the label it runs with (with or without it): Compose
+            # must not recreate it for the label alone
+            labelled = {c["service"] for c in self.containers() if c["running"] and c["settings"]}
+            self.write_override({}, {s: v for s, v in keep_settings.items() if s in labelled})
             return self.recreate(services)
         self.write_override(
             {s: digests[s] for s in list(self.p["rolling"]) + self.p["overlap"]},
