@@ -11,17 +11,19 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from ansible_collections.stickforstats.deploy.plugins.module_utils._data_services import (
+    SETTINGS_LABEL,
+    changed_settings,
+    readable_changes,
+)
 from ansible_collections.stickforstats.deploy.plugins.modules.compose_rollout import (
     LABEL,
     RETIRE,
-    SETTINGS_LABEL,
     Rollout,
     RolloutError,
-    changed_settings,
     config_digest,
     digest,
     last_probe,
-    readable_changes,
 )
 
 SERVICE = {

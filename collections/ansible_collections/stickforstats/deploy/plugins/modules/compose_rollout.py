@@ -169,10 +169,15 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils._data_services import (  # noqa: E402
+    CONFIG_LABEL,
+    SETTINGS_LABEL,
+    changed_settings,
+    readable_changes,
+    setting_digests,
+)
 
-LABEL = "org.stickforstats.config"
-# On data services: {setting: digest} of what Compose would recreate them for.
-SETTINGS_LABEL = "org.stickforstats.settings"
+LABEL = CONFIG_LABEL  # a release's web containers: the digest of all their settings
 MARK = "# Written by stickforstats.deploy.compose_rollout on every deploy: do not edit.\n"
 
 
@@ -919,43 +924,6 @@ for pair in "$@"; do
 done
 """
 )
-
-
-def setting_digests(spec: dict) -> dict[str, str]:
-    """{setting: short digest} of a service's resolved settings, as config_digest() counts them."""
-    spec = {k: v for k, v in spec.items() if k not in ("depends_on", "scale")}
-    spec["labels"] = {
-        k: v for k, v in (spec.get("labels") or {}).items() if k not in (LABEL, SETTINGS_LABEL)
-    }
-    return {
-        key: hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
-        for key, value in spec.items()
-        if value not in (None, {}, [])
-    }
-
-
-def readable_changes(spec: dict, container: dict) -> list[str]:
-    """The settings of SPEC that differ from what CONTAINER reads back (command, healthcheck, ports)."""
-    found = []
-    if spec.get("command") is not None and list(spec["command"]) != list(
-        container.get("command") or []
-    ):
-        found.append("command")
-    test = (spec.get("healthcheck") or {}).get("test")
-    if test is not None and list(test) != list(container.get("healthcheck") or []):
-        found.append("healthcheck")
-    want_ports = sorted(
-        f"{p.get('target')}:{p.get('published') or ''}" for p in spec.get("ports") or []
-        if isinstance(p, dict)
-    )  # fmt: skip
-    if want_ports != list(container.get("ports") or []):
-        found.append("ports")
-    return found
-
-
-def changed_settings(have: dict[str, str], want: dict[str, str]) -> list[str]:
-    """The settings whose digests differ (added, removed or changed), sorted."""
-    return sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
 
 
 def config_digest(spec: dict) -> str:
