@@ -123,6 +123,15 @@ def test_the_file_gets_its_mode_whatever_the_umask(tmp_path: Path) -> None:
     assert (tmp_path / "b").read_bytes() == b"y"
 
 
+def test_a_file_is_owner_only_unless_a_mode_is_given(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        write_atomically(str(tmp_path / "a"), "x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "a").stat().st_mode & 0o777 == 0o600
+
+
 def test_fsync_directory_syncs_a_descriptor_of_the_directory_and_closes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -40,6 +40,24 @@ def test_events_are_appended_and_read_back_in_order(tmp_path: Path) -> None:
     assert Path(path).read_text().count("\n") == 2
 
 
+def test_a_new_history_is_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0)
+    try:
+        append_event(str(tmp_path / "history.jsonl"), DEPLOY)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "history.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_existing_history_readable_by_others_is_made_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "history.jsonl"
+    path.write_text(json.dumps(DEPLOY, sort_keys=True) + "\n")
+    path.chmod(0o644)
+    append_event(str(path), LATER)
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert read_events(str(path)) == [DEPLOY, LATER]
+
+
 def test_an_event_appended_after_a_torn_line_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "history.jsonl"
     path.write_text(json.dumps(DEPLOY, sort_keys=True) + "\n" + torn(LATER))

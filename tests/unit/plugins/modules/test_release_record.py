@@ -13,6 +13,7 @@ from ansible_collections.stickforstats.deploy.plugins.modules.release_record imp
     image_digests,
     recorded_files,
     replace_symlink,
+    restrict_manifests,
     write_atomically,
 )
 
@@ -62,8 +63,20 @@ def test_the_manifest_is_written_whole_with_its_mode(tmp_path: Path) -> None:
     path = tmp_path / "release.json"
     write_atomically(str(path), '{"version": "c0ffee2"}\n')
     assert path.read_text() == '{"version": "c0ffee2"}\n'
-    assert path.stat().st_mode & 0o777 == 0o644
+    assert path.stat().st_mode & 0o777 == 0o600  # it may name what failed: owner only
     assert sorted(os.listdir(tmp_path)) == ["release.json"]
+
+
+def test_the_manifests_of_earlier_releases_are_made_owner_only(tmp_path: Path) -> None:
+    for version in ("c0ffee1", "c0ffee2"):
+        (tmp_path / "releases" / version).mkdir(parents=True)
+        (tmp_path / "releases" / version / "release.json").write_text("{}\n")
+        (tmp_path / "releases" / version / "release.json").chmod(0o644)
+    (tmp_path / "releases" / "c0ffee3").mkdir()  # no manifest: nothing made
+    restrict_manifests(str(tmp_path))
+    modes = [p.stat().st_mode & 0o777 for p in sorted(tmp_path.glob("releases/*/release.json"))]
+    assert modes == [0o600, 0o600]
+    assert not (tmp_path / "releases" / "c0ffee3" / "release.json").exists()
 
 
 def directory_syncs(monkeypatch, directory: Path) -> list[str]:

@@ -26,8 +26,9 @@ def _temporary_name(path: str) -> str:
     return os.path.join(directory, f".{name}.new.{os.getpid()}.{secrets.token_hex(4)}")
 
 
-def write_atomically(path: str, data: str | bytes, mode: int = 0o644) -> None:
-    """Replaces the file PATH with DATA (text as UTF-8), mode MODE whatever the umask.
+def write_atomically(path: str, data: str | bytes, mode: int = 0o600) -> None:
+    """Replaces the file PATH with DATA (text as UTF-8), mode MODE whatever the umask
+    (owner only unless given: a manifest may name what failed).
 
     The old file stays whole until the rename; the temporary is removed on error."""
     tmp = _temporary_name(path)

@@ -1,4 +1,8 @@
-"""The history file of a host (history.jsonl): append-only JSON Lines."""
+"""The history file of a host (history.jsonl): append-only JSON Lines, owner only.
+
+Mode 0600: a failure's reason quotes an error line (secrets masked, but the
+file is no one else's business); an existing file with another mode gets 0600
+at the next append."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._durable impo
 
 # Every event is written with sort_keys and an `at` first: where one starts.
 EVENT_START = '{"at": '
+MODE = 0o600
 AT = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
@@ -27,8 +32,10 @@ def append_event(path: str, event: dict) -> None:
     first, so that EVENT is on a line of its own and reads back; the torn line
     reads as an unreadable event. A new file is made durable in its directory."""
     created = not os.path.exists(path)
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, MODE)
     try:
+        if os.fstat(fd).st_mode & 0o7777 != MODE:
+            os.fchmod(fd, MODE)
         size = os.fstat(fd).st_size
         ended = size == 0 or os.pread(fd, 1, size - 1) == b"\n"
         line = ("" if ended else "\n") + json.dumps(event, sort_keys=True) + "\n"

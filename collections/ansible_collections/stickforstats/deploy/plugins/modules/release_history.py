@@ -12,6 +12,8 @@ author: stickforstats-deploy engineers
 description:
   - The history is a JSON Lines file, one event per line (deploy, rollback, their outcome),
     only ever appended to.
+  - The file is owner only (mode 0600), whatever the umask; one with another mode gets 0600
+    at the next append.
   - With O(entry), appends it with the time (C(at), UTC) and returns it, synced to disk. A last
     line left torn (a full disk, a crash mid-write) is ended first, so the new event reads back.
   - A line that is not JSON is returned as an event C(unreadable) with the line (its first 200

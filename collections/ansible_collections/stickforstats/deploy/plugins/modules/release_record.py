@@ -19,6 +19,8 @@ description:
   - Every rename is made durable (the file, then its directory, synced to disk), so that
     after a crash or a power cut C(current) and C(release.json) are the old or the new ones.
   - Never reads or returns the content of an env file, only its sha256.
+  - C(release.json) and C(history.jsonl) are owner only (mode 0600); the C(release.json) of
+    earlier releases, and a history file, with another mode are given 0600.
 options:
   root:
     description: The deploy root, holding C(releases/), C(current) and C(history.jsonl).
@@ -103,6 +105,19 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._history impo
 )
 
 RECORDED_FILES = ("docker-compose.yml", ".env*", "*.env")
+MANIFEST_MODE = 0o600
+
+
+def restrict_manifests(root: str) -> None:
+    """Every release's release.json under ROOT owner only (those written before were 0644)."""
+    releases = os.path.join(root, "releases")
+    for name in sorted(os.listdir(releases)) if os.path.isdir(releases) else []:
+        path = os.path.join(releases, name, "release.json")
+        try:
+            if os.lstat(path).st_mode & 0o7777 != MANIFEST_MODE and os.path.isfile(path):
+                os.chmod(path, MANIFEST_MODE)
+        except FileNotFoundError:
+            pass
 
 
 def recorded_files(release_dir: str) -> dict[str, str]:
@@ -186,7 +201,9 @@ def main() -> None:
             write_atomically(
                 os.path.join(release_dir, "release.json"),
                 json.dumps(manifest, indent=4, sort_keys=True) + "\n",
+                mode=MANIFEST_MODE,
             )
+            restrict_manifests(p["root"])
         result.update(changed=True, manifest=manifest, appended=appended)
 
     link = os.path.join(p["root"], "current")
