@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from ansible_collections.stickforstats.deploy.plugins.modules.release_record import (
+    for_controller,
     image_digests,
     recorded_files,
     replace_symlink,
@@ -33,6 +34,21 @@ def test_only_compose_and_env_files_are_hashed_never_read_back(tmp_path: Path) -
     assert sorted(hashes) == [".env", ".env.prod", "backend.env", "docker-compose.yml"]
     assert hashes[".env.prod"] == hashlib.sha256(b"SECRET_KEY='x'\n").hexdigest()
     assert "SECRET_KEY" not in repr(hashes)
+
+
+def test_the_controller_gets_no_digest_of_an_env_file() -> None:
+    """The digests of the env files stay in release.json on the host: a digest of a file of
+    secrets is an offline guessing aid for a weak one."""
+    manifest = {
+        "version": "c0ffee2",
+        "files": {"docker-compose.yml": "a" * 64, ".env": "b" * 64, ".env.prod": "c" * 64,
+                  "backend.env": "d" * 64},
+    }  # fmt: skip
+    shown = for_controller(manifest)
+    assert shown["files"] == {"docker-compose.yml": "a" * 64}
+    assert shown["env_files"] == [".env", ".env.prod", "backend.env"]
+    assert not [digest for digest in ("b", "c", "d") if digest * 64 in repr(shown)]
+    assert manifest["files"][".env"] == "b" * 64  # what release.json holds is unchanged
 
 
 def test_digests_are_matched_by_tag_and_missing_ones_are_empty() -> None:

@@ -18,7 +18,8 @@ description:
   - Always points C(current) at the release, atomically (a new link renamed over the old one).
   - Every rename is made durable (the file, then its directory, synced to disk), so that
     after a crash or a power cut C(current) and C(release.json) are the old or the new ones.
-  - Never reads or returns the content of an env file, only its sha256.
+  - Never reads or returns the content of an env file. Its sha256 is in C(release.json) on
+    the host only: the result names the env files without their digests.
   - C(release.json) and C(history.jsonl) are owner only (mode 0600); the C(release.json) of
     earlier releases, and a history file, with another mode are given 0600.
 options:
@@ -76,7 +77,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 manifest:
-  description: What C(release.json) holds (when O(record=true)).
+  description:
+    - What C(release.json) holds (when O(record=true)), but for the digests of the env files
+      (C(files) has the compose file's; C(env_files) names the env files).
   type: dict
   returned: when O(record=true)
 appended:
@@ -132,6 +135,21 @@ def recorded_files(release_dir: str) -> dict[str, str]:
                     digest.update(block)
             hashes[name] = digest.hexdigest()
     return hashes
+
+
+def is_env_file(name: str) -> bool:
+    return fnmatch.fnmatch(name, ".env*") or fnmatch.fnmatch(name, "*.env")
+
+
+def for_controller(manifest: dict) -> dict:
+    """MANIFEST as returned to the controller: the env files by name, without their digests
+    (those stay in release.json on the host)."""
+    files = manifest.get("files") or {}
+    return {
+        **manifest,
+        "files": {name: digest for name, digest in files.items() if not is_env_file(name)},
+        "env_files": sorted(name for name in files if is_env_file(name)),
+    }
 
 
 def image_digests(inspected: list[dict], refs: list[str]) -> dict[str, str]:
@@ -204,7 +222,7 @@ def main() -> None:
                 mode=MANIFEST_MODE,
             )
             restrict_manifests(p["root"])
-        result.update(changed=True, manifest=manifest, appended=appended)
+        result.update(changed=True, manifest=for_controller(manifest), appended=appended)
 
     link = os.path.join(p["root"], "current")
     target = os.path.join("releases", p["version"])
