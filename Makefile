@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 VERSION ?= c0ffee1
 VAULT_PASSWORD_FILE ?= tests/vault/test-only-password.txt
 
-.PHONY: setup sandbox sandbox-down rollback status lint unit test test-faults test-faults-subset bench bench-quick bench-rollbacks
+.PHONY: setup sandbox sandbox-down rollback status lint unit test test-faults test-faults-subset bench bench-quick bench-rollbacks deploy-lock
 
 setup:
 	bash tests/harness/setup.sh
@@ -55,6 +55,12 @@ lint:
 
 unit:
 	$(PY) -m pytest tests/unit
+
+# The deploy jobs' hash-pinned runtime (requirements/deploy-runtime.lock.txt) from
+# requirements/deploy-runtime.in, with pip-tools in a throwaway venv, against PyPI.
+# LOCK_ARGS=--upgrade: the newest versions the .in allows.
+deploy-lock:
+	bash requirements/lock-deploy-runtime.sh $(LOCK_ARGS)
 
 test: setup lint
 	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests

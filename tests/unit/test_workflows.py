@@ -9,7 +9,9 @@ deploys go through the `production` environment, and `ci.yml` runs `.ci/run`.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -392,3 +394,86 @@ def test_every_playbook_step_gives_the_webhook_its_url_from_a_secret() -> None:
             job_id,
             url,
         )
+
+
+# ---------------------------------------------------------------- the deploy tooling (issue 15)
+
+TOOLING_VARIABLES = ("STICKFORSTATS_DEPLOY_REPOSITORY", "STICKFORSTATS_DEPLOY_REF")
+
+
+def tooling_guard(workflow: dict, job: dict) -> tuple[str, dict]:
+    """The job that `job` needs which checks the tooling variables outside any environment."""
+    needs = job.get("needs", [])
+    needs = [needs] if isinstance(needs, str) else needs
+    guards = [
+        (job_id, workflow["jobs"][job_id])
+        for job_id in needs
+        if all(v in str(workflow["jobs"][job_id].get("steps", "")) for v in TOOLING_VARIABLES)
+    ]
+    assert len(guards) == 1, needs
+    return guards[0]
+
+
+def run_guard(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("name", DEPLOY_WORKFLOWS)
+def test_the_deploy_tooling_is_named_by_the_environments_own_variables(name: str) -> None:
+    """The repository and commit of this collection come from variables of the GitHub
+    environment the job runs in (`production`'s for a production deploy), which its
+    reviewers see, never from repository or organization variables.
+
+    In a job with `environment:`, `vars` resolves the environment's variables first but falls
+    back to a repository or organization variable of the same name. So the variables are read
+    only in the steps of that job, and a job it needs, outside any environment (where `vars`
+    holds only repository and organization variables), refuses the run when either name is
+    set there.
+    """
+    workflow = load(name)
+    ((job_id, job),) = [
+        (i, j)
+        for i, j in workflow["jobs"].items()
+        if any("ansible-playbook" in s.get("run", "") for s in j.get("steps", []))
+    ]
+    assert job.get("environment"), job_id
+    expected_environment = {
+        "deploy-staging.yml": "staging",
+        "deploy-production.yml": "production",
+        "rollback.yml": "${{ inputs.environment }}",
+    }[name]
+    assert job["environment"] == expected_environment
+
+    # Read in the environment job's steps only: the checkout, and the check before it.
+    checkout = next(s for s in job["steps"] if s.get("with", {}).get("repository"))
+    assert checkout["with"]["repository"] == "${{ vars.STICKFORSTATS_DEPLOY_REPOSITORY }}"
+    assert checkout["with"]["ref"] == "${{ vars.STICKFORSTATS_DEPLOY_REF }}"
+    job_level = {k: v for k, v in job.items() if k != "steps"}
+    assert "STICKFORSTATS_DEPLOY_RE" not in yaml.safe_dump(job_level), job_level
+
+    # The guard: outside any environment, before it; it holds no secret and no permission.
+    guard_id, guard = tooling_guard(workflow, job)
+    assert "environment" not in guard and guard.get("permissions") == {}, guard_id
+    assert "secrets." not in yaml.safe_dump(guard)
+    (step,) = [s for s in guard["steps"] if "STICKFORSTATS_DEPLOY_REF" in str(s.get("env"))]
+    names = {value: key for key, value in step["env"].items()}
+    script = step["run"]
+    for variable in TOOLING_VARIABLES:
+        assert f"${{{{ vars.{variable} }}}}" in names, (guard_id, step["env"])
+    assert run_guard(script, dict.fromkeys(names.values(), "")).returncode == 0
+    for variable in TOOLING_VARIABLES:
+        env = dict.fromkeys(names.values(), "")
+        env[names[f"${{{{ vars.{variable} }}}}"]] = "someone/stickforstats-deploy"
+        refused = run_guard(script, env)
+        assert refused.returncode != 0 and variable in refused.stdout, (variable, refused)
+
+    # No other place of the workflow reads them.
+    others = {
+        "workflow": {k: v for k, v in workflow.items() if k != "jobs"},
+        **{i: j for i, j in workflow["jobs"].items() if i not in {job_id, guard_id}},
+    }
+    for where, value in others.items():
+        assert "STICKFORSTATS_DEPLOY_RE" not in yaml.safe_dump(value), where
