@@ -268,3 +268,38 @@ def test_a_data_service_without_the_label_is_compared_by_what_docker_reads_back(
     container = {"command": ["--appendonly", "yes"], "healthcheck": ["CMD", "redis-cli", "ping"],
                  "ports": []}  # fmt: skip
     assert readable_changes(spec, container) == named
+
+
+@pytest.mark.parametrize(
+    ("redis_now", "kept"),
+    [
+        ({}, True),  # as the release has it: kept as it runs
+        ({"command": ["redis-server"]}, False),  # changed: recreated, as Compose does it
+    ],
+)
+def test_the_recreate_strategy_keeps_an_unchanged_data_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_now: dict, kept: bool
+) -> None:
+    """Compose recreates a service for any difference in its own hash (a label, an image
+    pulled again under its tag): a redis whose settings did not change stays as it runs."""
+    r = rollout(tmp_path, strategy="recreate", overlap=[], plan_only=False, keep=["redis"])
+    services = {
+        "redis": REDIS,
+        "backend": SERVICE,
+        "frontend": {"image": "f"},
+        "nginx": {"image": "n"},
+    }
+    container = running(r, {**REDIS, **redis_now})["redis"][0]
+    calls: list[tuple[str, ...]] = []
+    monkeypatch.setattr(r, "config", lambda: (services, {s: "d" for s in services}))
+    monkeypatch.setattr(r, "containers", lambda: [{**container, "id": "r1", "compose_hash": "h"}])
+    monkeypatch.setattr(r, "compose", lambda *args: calls.append(args) or "")
+    monkeypatch.setattr(r, "routes", lambda targets: False)
+    monkeypatch.setattr(r, "write_override", lambda labels, settings=None: None)
+    r.apply()
+    (up,) = calls
+    if kept:
+        assert "--no-deps" in up and "redis" not in up
+        assert {"backend", "nginx"} <= set(up)
+    else:
+        assert "--no-deps" not in up and "redis" not in up  # all services, as Compose does it

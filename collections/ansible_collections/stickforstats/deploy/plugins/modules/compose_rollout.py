@@ -466,10 +466,10 @@ class Rollout:
                 found[f"files at {vol['target']}"] = digest(vol["source"])[:12]
         return found
 
-    def data_changes(
+    def differing_data(
         self, services: dict, by_service: dict[str, list[dict]]
     ) -> dict[str, list[str]]:
-        """Running data services that differ from the release -> what differs; refused when asked."""
+        """Running data services that differ from the release -> the settings that differ."""
         changed: dict[str, list[str]] = {}
         for svc in [s for s in self.p["keep"] if s != self.proxy]:
             running = [c for c in by_service.get(svc, []) if c["running"]]
@@ -484,6 +484,13 @@ class Rollout:
                     differs = ["image, environment or mounted files"]
             if differs:
                 changed[svc] = differs
+        return changed
+
+    def data_changes(
+        self, services: dict, by_service: dict[str, list[dict]]
+    ) -> dict[str, list[str]]:
+        """Running data services that differ from the release -> what differs; refused when asked."""
+        changed = self.differing_data(services, by_service)
         if changed and self.p["data_changes"] == "refuse":
             said = "; ".join(f"{svc}: {', '.join(keys)}" for svc, keys in sorted(changed.items()))
             raise RolloutError(
@@ -574,11 +581,17 @@ class Rollout:
         if self.p["strategy"] == "recreate" or not (
             self.p["rolling"] or self.p["overlap"] or self.p["keep"]
         ):
-            # a data service keeps the label it runs with (with or without it): Compose
-            # must not recreate it for the label alone
-            labelled = {c["service"] for c in self.containers() if c["running"] and c["settings"]}
-            self.write_override({}, {s: v for s, v in keep_settings.items() if s in labelled})
-            return self.recreate(services)
+            # A running data service whose settings did not change is kept as it runs (its
+            # label, with or without it, and its container): Compose recreates only the others.
+            by_service: dict[str, list[dict]] = {}
+            for c in self.containers():
+                if c["running"]:
+                    by_service.setdefault(c["service"], []).append(c)
+            changed = self.differing_data(services, by_service)
+            unchanged = sorted(s for s in keep_settings if s in by_service and s not in changed)
+            unlabelled = {s for s in unchanged if not by_service[s][0]["settings"]}
+            self.write_override({}, {s: v for s, v in keep_settings.items() if s not in unlabelled})
+            return self.recreate(services, unchanged)
         self.write_override(
             {s: digests[s] for s in list(self.p["rolling"]) + self.p["overlap"]},
             keep_settings,
@@ -592,10 +605,18 @@ class Rollout:
             return {"changed": False, "data_changes": changed, "timeline": self.timeline}
         return self.rolling(services, digests)
 
-    def recreate(self, services: dict) -> dict:
+    def recreate(self, services: dict, unchanged: list[str]) -> dict:
+        """`up` as Compose does it, except for the running data services in UNCHANGED:
+        Compose would recreate them for any difference in its own hash (a label, an
+        image pulled again under the same tag); they stay as they run."""
         before = {c["id"]: c["compose_hash"] for c in self.containers()}
         changed_routes = self.routes({})
-        self.compose("up", "--detach", "--remove-orphans", "--no-build", *self.pull)
+        if unchanged:
+            rest = [s for s in services if s not in unchanged]
+            self.compose("up", "--detach", "--no-deps", "--remove-orphans", "--no-build",
+                         *self.pull, *rest)  # fmt: skip
+        else:
+            self.compose("up", "--detach", "--remove-orphans", "--no-build", *self.pull)
         after = self.containers()
         self.recreated = sorted(
             {c["service"] for c in after if before.get(c["id"]) != c["compose_hash"]}
