@@ -40,6 +40,7 @@ case "$1" in
     case "$FAKE_RUN" in
       hang) echo $$ > "$FAKE_DIR/run.pid"; exec sleep 300 ;;
       exit3) echo "relation missing" >&2; exit 3 ;;
+      leak) echo "auth failed for p%40ss%20w%23rd-value and \"p@ss w#rd-val\"" >&2; exit 1 ;;
       *) rm -f "$FAKE_DIR/exists"; exit 0 ;;
     esac ;;
   stop) [ -f "$FAKE_DIR/run.pid" ] && kill "$(cat "$FAKE_DIR/run.pid")" 2>/dev/null; exit 0 ;;
@@ -119,6 +120,21 @@ def test_a_failing_command_reports_its_code_and_last_lines(fake: Path) -> None:
     assert result["msg"] == (
         "last output: migrating with DATABASE_URL=postgres://app:s3cret@db/app | relation missing"
     )
+
+
+def test_a_failing_commands_message_has_the_given_secrets_masked_in_every_form(fake: Path) -> None:
+    """ansible-core 2.19 prints a failed no_log task's msg: the module masks the secrets it is
+    given (option redact), here url-encoded and cut short, which Ansible's own no_log
+    masking (raw values only) leaves."""
+    result, _ = run_module(fake, "leak", timeout=30, redact=["p@ss w#rd-value"])
+    assert result["failed"] and result["rc"] == 1, result
+    assert "auth failed for ********" in result["msg"], result["msg"]
+    assert "w%23rd" not in json.dumps(result) and "w#rd" not in json.dumps(result), result
+
+
+def test_control_without_redact_the_message_holds_the_secret(fake: Path) -> None:
+    result, _ = run_module(fake, "leak", timeout=30)
+    assert "p%40ss%20w%23rd-value" in result["msg"]
 
 
 def test_a_limit_that_is_not_positive_is_refused(fake: Path) -> None:

@@ -6,7 +6,9 @@ The whole module runs on real targets in tests/integration/test_zero_downtime.py
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -303,3 +305,45 @@ def test_the_recreate_strategy_keeps_an_unchanged_data_service(
         assert {"backend", "nginx"} <= set(up)
     else:
         assert "--no-deps" not in up and "redis" not in up  # all services, as Compose does it
+
+
+# `docker` that fails every call, its error quoting a secret url-encoded (as a DATABASE_URL).
+FAILING_DOCKER = """#!/bin/sh
+echo "error: cannot reach postgres://app:p%40ss%20w%23rd-value@db/app" >&2
+exit 1
+"""
+
+
+REPO = Path(__file__).resolve().parents[4]
+
+
+def run_failing_rollout(tmp_path: Path, **args: object) -> dict:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(FAILING_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    spec = tmp_path / "args.json"
+    spec.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+        "project_src": str(tmp_path), "project_name": "stickforstats",
+        "proxy_dir": str(tmp_path / "proxy"), **args,
+    }}))  # fmt: skip
+    module = REPO / "collections/ansible_collections/stickforstats/deploy/plugins/modules"
+    proc = subprocess.run(
+        [sys.executable, str(module / "compose_rollout.py"), str(spec)],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "PYTHONPATH": str(REPO / "collections"),
+             "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )  # fmt: skip
+    return json.loads(proc.stdout)
+
+
+def test_a_failure_message_has_the_given_secrets_masked(tmp_path: Path) -> None:
+    """ansible-core 2.19 prints a failed no_log task's msg: the module masks the secrets it is
+    given (option redact) in the forms Ansible's own no_log masking leaves (url-encoded)."""
+    result = run_failing_rollout(tmp_path, redact=["p@ss w#rd-value"])
+    assert result["failed"] and "cannot reach postgres://app:********@db/app" in result["msg"]
+    assert "w%23rd" not in json.dumps(result), result
+
+
+def test_control_without_redact_the_failure_message_holds_the_secret(tmp_path: Path) -> None:
+    assert "p%40ss%20w%23rd-value" in run_failing_rollout(tmp_path)["msg"]

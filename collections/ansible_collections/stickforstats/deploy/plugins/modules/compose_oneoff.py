@@ -57,6 +57,14 @@ options:
     description: Seconds the command gets to stop after SIGTERM, once the limit passed, before it is killed.
     type: int
     default: 10
+  redact:
+    description:
+      - Secret values (the vault's) masked in the command's output lines and in the message,
+        in every form the collection writes them (see the C(redact) filter). ansible-core
+        prints a failed task's message even under C(no_log).
+    type: list
+    elements: str
+    default: []
   output_lines:
     description: How many of the last output lines (stdout and stderr, without Compose's progress) to return.
     type: int
@@ -125,6 +133,9 @@ from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+from ansible_collections.stickforstats.deploy.plugins.module_utils._redact import (  # noqa: E402
+    redact,
+)
 
 PROGRESS = re.compile(
     r"^\s*(Container|Network|Volume) \S+\s+"
@@ -258,6 +269,7 @@ def main() -> None:
             "stop_grace": {"type": "int", "default": 10},
             "no_deps": {"type": "bool", "default": False},
             "output_lines": {"type": "int", "default": 10},
+            "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
         },
         supports_check_mode=False,
     )
@@ -284,7 +296,7 @@ def main() -> None:
         removed.append(remove_container(name, p["stop_grace"]))
     else:
         removed.append(not container_exists(name))
-    lines = last_lines(outcome.lines, p["output_lines"])
+    lines = [redact(line, p["redact"]) for line in last_lines(outcome.lines, p["output_lines"])]
     result = {
         "changed": True,
         "rc": outcome.rc,

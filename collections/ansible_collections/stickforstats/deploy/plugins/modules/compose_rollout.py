@@ -127,6 +127,14 @@ options:
         while it exists (a deploy or rollback runs, and removes them itself when it switches).
     type: path
     default: ""
+  redact:
+    description:
+      - Secret values (the vault's) masked in the failure message, in every form the collection
+        writes them (see the C(redact) filter); ansible-core prints a failed task's message
+        even under C(no_log).
+    type: list
+    elements: str
+    default: []
 notes:
   - Check mode is not supported; the deploy role skips this step in check mode.
 """
@@ -175,6 +183,9 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._data_service
     changed_settings,
     readable_changes,
     setting_digests,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._redact import (  # noqa: E402
+    redact,
 )
 
 LABEL = CONFIG_LABEL  # a release's web containers: the digest of all their settings
@@ -1010,6 +1021,7 @@ def main() -> None:
                 "default": "refuse",
             },
             "plan_only": {"type": "bool", "default": False},
+            "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
         },
         supports_check_mode=False,
     )
@@ -1021,7 +1033,12 @@ def main() -> None:
         try:
             result = rollout.apply()
         except RolloutError as exc:
-            module.fail_json(msg=str(exc), started=rollout.started, changed=rollout.changed)
+            # masked here: ansible-core prints a failed task's msg even under no_log
+            module.fail_json(
+                msg=redact(str(exc), module.params["redact"]),
+                started=rollout.started,
+                changed=rollout.changed,
+            )
     module.exit_json(**result)
 
 
