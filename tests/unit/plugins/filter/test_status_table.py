@@ -58,3 +58,15 @@ def test_history_line_cuts_long_reasons() -> None:
         {"at": "t", "event": "deploy", "version": "v", "outcome": "failed", "reason": "x" * 500}
     )
     assert line.startswith("t deploy v failed (") and len(line) < 160
+
+
+def test_leftovers_are_named_under_the_table_not_in_the_health_column() -> None:
+    row = {**ROW, "leftovers": ["stickforstats-frontend-6", "stickforstats-backend-6"]}
+    lines = status_table([row])
+    assert lines[1].split()[3] == "ok"
+    assert lines[2] == (
+        "web-1: 2 stopped containers of a release that does not serve (stickforstats-backend-6,"
+        " stickforstats-frontend-6): removed by the next deploy or rollback"
+    )
+    assert lines[3] == "web-1: last events"
+    assert not any("does not serve" in line for line in status_table([ROW]))

@@ -717,11 +717,13 @@ def test_parse_inspect() -> None:
             "RestartCount": 0,
             "StartedAt": "2026-12-03T09:00:00.123456789Z",
             "OneShotLabel": "",
+            "ConfigLabel": "",
         },
         "stickforstats_redis": {
             "RestartCount": 1,
             "StartedAt": "2026-12-03T09:30:00Z",
             "OneShotLabel": "true",
+            "ConfigLabel": "",
         },
     }
 

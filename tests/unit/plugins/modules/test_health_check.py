@@ -167,7 +167,8 @@ def entry(service: str, state: str = "running", health: str = "", exit_code: int
 
 INSPECT_FORMAT = (
     "[{{json .Name}},{{.RestartCount}},{{json .State.StartedAt}},"
-    '{{json (index .Config.Labels "stickforstats.deploy.oneshot")}}]'
+    '{{json (index .Config.Labels "stickforstats.deploy.oneshot")}},'
+    '{{json (index .Config.Labels "org.stickforstats.config")}}]'
 )
 SINCE = 1796292000.0  # 2026-12-03T10:00:00Z: when this run took the deploy lock
 EARLIER = "2026-12-03T09:00:00.123456789Z"  # started before this run
@@ -778,3 +779,58 @@ def test_main_rejects_bad_assertions(capsys: pytest.CaptureFixture[str]) -> None
     )
     assert code == 1
     assert result["msg"].startswith("invalid assertion 'status == ok': ")
+
+
+# --- leftovers of a release that does not serve (rollout_state) ---------------------------
+
+
+def labelled(service: str, number: int, config: str, state: str = "running") -> tuple[dict, str]:
+    """A compose ps entry and its inspect line, with the config label."""
+    ps = {**entry(service, state), "ID": f"id-{service}-{number}"}
+    ps["Name"] = f"stickforstats-{service}-{number}"
+    line = json.dumps([f"/{ps['Name']}", 0, EARLIER, "", config])
+    return ps, line + "\n"
+
+
+def killed_after_switch(state_file: Any, new_backend: str = "running") -> tuple[FakeDocker, Any]:
+    """The old backend stopped (exit 0) but not removed, the new one serving."""
+    old, old_line = labelled("backend", 6, "old")
+    new, new_line = labelled("backend", 7, "new", new_backend)
+    old.update(State="exited", ExitCode=0)
+    state_file.write_text(json.dumps({
+        "strategy": "rolling", "active": {"backend": ["stickforstats-backend-7"]},
+        "configs": {"backend": "new"},
+    }))  # fmt: skip
+    return FakeDocker(ndjson(old, new), inspect=old_line + new_line), state_file
+
+
+def test_stopped_containers_of_a_release_that_does_not_serve_are_leftovers(
+    server: HealthServer, tmp_path: Any
+) -> None:
+    docker, state = killed_after_switch(tmp_path / "state.json")
+    result, message = run(server, docker, project_name=PROJECT, rollout_state=str(state))
+    assert message is None
+    assert [c["name"] for c in result["leftovers"]] == ["stickforstats-backend-6"]
+    assert [c["name"] for c in result["containers"]] == ["stickforstats-backend-7"]
+    assert result["notes"] == [
+        "1 stopped container of a release that does not serve (stickforstats-backend-6):"
+        " removed by the next deploy or rollback"
+    ]
+
+
+def test_without_rollout_state_a_stopped_old_container_fails(
+    server: HealthServer, tmp_path: Any
+) -> None:
+    """The deploy's health gate passes no state: every exited container fails it."""
+    docker, _ = killed_after_switch(tmp_path / "state.json")
+    result, message = run(server, docker, project_name=PROJECT)
+    assert message is not None and "stickforstats-backend-6 (backend) exited with code 0" in message
+    assert result["leftovers"] == []
+
+
+def test_a_stopped_container_of_the_serving_release_still_fails(
+    server: HealthServer, tmp_path: Any
+) -> None:
+    docker, state = killed_after_switch(tmp_path / "state.json", new_backend="exited")
+    _, message = run(server, docker, project_name=PROJECT, rollout_state=str(state))
+    assert message is not None and "stickforstats-backend-7 (backend) exited with code 0" in message

@@ -41,8 +41,20 @@ def history_line(event: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def leftovers_line(host: str, names: Sequence[str]) -> str:
+    """The stopped containers of a release that does not serve, on one line ('' for none)."""
+    if not names:
+        return ""
+    count = len(names)
+    return (
+        f"{host}: {count} stopped container{'s' if count != 1 else ''} of a release that does"
+        f" not serve ({', '.join(sorted(names))}): removed by the next deploy or rollback"
+    )
+
+
 def status_table(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """ROWS (one dict per host) as aligned lines, then each host's last history events."""
+    """ROWS (one dict per host) as aligned lines, then each host's leftovers (stopped
+    containers of a release that does not serve) if any, and its last history events."""
     rows = list(rows)  # iterated twice
     cells = [[title for title, _, _ in COLUMNS]] + [
         [_cell(row.get(key), empty) for _, key, empty in COLUMNS] for row in rows
@@ -52,6 +64,8 @@ def status_table(rows: Sequence[dict[str, Any]]) -> list[str]:
         "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip() for line in cells
     ]
     for row in rows:
+        leftovers = leftovers_line(str(row.get("host", "?")), row.get("leftovers") or [])
+        lines += [leftovers] if leftovers else []
         lines.append(f"{row.get('host', '?')}: last events")
         lines += [f"  {history_line(e)}" for e in row.get("history") or []] or ["  none"]
     return lines

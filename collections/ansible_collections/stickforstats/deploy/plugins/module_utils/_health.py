@@ -24,6 +24,14 @@ healthcheck) now, restarted before the baseline; those restarts are history,
 reported as notes. One that started at or after the baseline and has restarts
 was restarted during the run: fatal. A container of a one-shot service (listed,
 or labelled :data:`ONESHOT_LABEL`) that exited 0 has done its job.
+
+A stopped container of a release that does not serve is a leftover, not a
+failure (:func:`split_leftovers`): a run killed after its switch leaves the old
+release's web containers stopped, not removed, and the next deploy or rollback
+removes them. What serves comes from the rolling strategy's state
+(``proxy/state.json``, :func:`serving_configs`); a release's web and worker
+containers are told apart by their ``CONFIG_LABEL`` (a digest of the service's
+settings).
 """
 
 from __future__ import annotations
@@ -36,6 +44,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.stickforstats.deploy.plugins.module_utils._data_services import (
+    CONFIG_LABEL,
+)
+
 __all__ = [
     "Attempt",
     "FieldAssertion",
@@ -43,10 +55,13 @@ __all__ = [
     "container_summary",
     "evaluate_containers",
     "evaluate_http",
+    "leftover_note",
     "parse_assertion",
     "parse_compose_ps",
     "parse_docker_time",
     "parse_inspect",
+    "serving_configs",
+    "split_leftovers",
 ]
 
 VALUE_SHOWN_MAX = 120
@@ -63,7 +78,8 @@ ONESHOT_LABEL = "stickforstats.deploy.oneshot"
 _TRUE = ("true", "yes", "1")
 INSPECT_FORMAT = (
     "[{{json .Name}},{{.RestartCount}},{{json .State.StartedAt}},"
-    f'{{{{json (index .Config.Labels "{ONESHOT_LABEL}")}}}}]'
+    f'{{{{json (index .Config.Labels "{ONESHOT_LABEL}")}}}},'
+    f'{{{{json (index .Config.Labels "{CONFIG_LABEL}")}}}}]'
 )
 """``docker inspect --format`` printing what :func:`parse_inspect` reads, one JSON array a line."""
 _DOCKER_TIME_RE = re.compile(
@@ -424,12 +440,13 @@ def parse_compose_ps(text: str) -> list[dict[str, Any]]:
 
 
 def parse_inspect(text: str) -> dict[str, dict[str, Any]]:
-    """Container name to ``RestartCount``, ``StartedAt`` and ``OneShotLabel``.
+    """Container name to ``RestartCount``, ``StartedAt``, ``OneShotLabel`` and ``ConfigLabel``.
 
     Reads ``docker inspect --format INSPECT_FORMAT``: one JSON array a line,
-    ``[name, restart count, start time, one-shot label]``. Docker prints names
-    with a leading ``/``, which is dropped. Lines that do not fit (errors about
-    containers gone in between) are skipped.
+    ``[name, restart count, start time, one-shot label, config label]`` (the
+    config label may be missing). Docker prints names with a leading ``/``,
+    which is dropped. Lines that do not fit (errors about containers gone in
+    between) are skipped.
     """
     found: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
@@ -437,17 +454,91 @@ def parse_inspect(text: str) -> dict[str, dict[str, Any]]:
             fields = json.loads(line)
         except ValueError:
             continue
-        if not (isinstance(fields, list) and len(fields) == 4):
+        if not (isinstance(fields, list) and len(fields) in (4, 5)):
             continue
-        name, restarts, started, label = fields
+        name, restarts, started, label, *config = fields
         if not isinstance(name, str) or isinstance(restarts, bool) or not isinstance(restarts, int):
             continue
         found[name.lstrip("/")] = {
             "RestartCount": restarts,
             "StartedAt": started if isinstance(started, str) else "",
             "OneShotLabel": label if isinstance(label, str) else "",
+            "ConfigLabel": config[0] if config and isinstance(config[0], str) else "",
         }
     return found
+
+
+LEFTOVER_STATES = ("exited", "dead", "created")
+"""States of a container that has no process: stopped, or never started."""
+
+
+def serving_configs(state: Any, containers: list[dict[str, Any]]) -> dict[str, set[str]]:
+    """Service to the ``CONFIG_LABEL`` values of the release that serves.
+
+    From the rolling strategy's state (``proxy/state.json``): its ``configs``
+    (the serving release's digest of each web and worker service), and the
+    labels of the containers its ``active`` names (the ones the proxy sends the
+    traffic to; a state written before ``configs`` existed has only these).
+    ``containers`` as :func:`evaluate_containers` takes them, with
+    ``ConfigLabel``. Empty without a rolling state.
+    """
+    if not isinstance(state, dict) or state.get("strategy") != "rolling":
+        return {}
+    found: dict[str, set[str]] = {}
+    configs = state.get("configs")
+    for service, config in (configs if isinstance(configs, dict) else {}).items():
+        if isinstance(config, str) and config:
+            found.setdefault(service, set()).add(config)
+    active = state.get("active")
+    labels = {c.get("Name"): c.get("ConfigLabel") for c in containers}
+    for service, names in (active if isinstance(active, dict) else {}).items():
+        for name in names if isinstance(names, list) else []:
+            if labels.get(name):
+                found.setdefault(service, set()).add(labels[name])
+    return found
+
+
+def split_leftovers(
+    containers: list[dict[str, Any]], serving: dict[str, set[str]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(to judge, leftovers)``: the containers, and those left over by a release that
+    does not serve.
+
+    A leftover has no process (:data:`LEFTOVER_STATES`), carries a
+    ``ConfigLabel`` that is not one of ``serving`` for its service (of
+    :func:`serving_configs`), and its service has another container that is
+    not a leftover. A container of the serving release, one without the label
+    (data services, beat, one-shot jobs, the proxy), one of a service the state
+    names no release for, and the last container of a service are judged.
+    """
+
+    def stale(container: dict[str, Any]) -> bool:
+        config = container.get("ConfigLabel")
+        service = container.get("Service")
+        state = str(container.get("State") or "").lower()
+        return (
+            bool(config)
+            and service in serving
+            and config not in serving[service]
+            and state in LEFTOVER_STATES
+        )
+
+    judged = [c for c in containers if not stale(c)]
+    kept = {c.get("Service") for c in judged}
+    leftovers = [c for c in containers if stale(c) and c.get("Service") in kept]
+    return [c for c in containers if c not in leftovers], leftovers
+
+
+def leftover_note(leftovers: list[dict[str, Any]]) -> str:
+    """One line naming the leftovers (``""`` for none)."""
+    if not leftovers:
+        return ""
+    count = len(leftovers)
+    names = ", ".join(str(c.get("Name") or c.get("ID") or "?") for c in leftovers)
+    return (
+        f"{count} stopped container{'s' if count != 1 else ''} of a release that does not serve"
+        f" ({names}): removed by the next deploy or rollback"
+    )
 
 
 @dataclass(frozen=True)
@@ -464,7 +555,9 @@ class Attempt:
     containers: tuple[dict[str, Any], ...] = ()
     """:func:`container_summary` of every container seen."""
     notes: tuple[str, ...] = ()
-    """What was forgiven: restarts before the baseline, one-shot services done."""
+    """What was forgiven: restarts before the baseline, one-shot services done, leftovers."""
+    leftovers: tuple[dict[str, Any], ...] = ()
+    """:func:`container_summary` of the stopped containers of a release that does not serve."""
 
     @property
     def healthy(self) -> bool:

@@ -763,8 +763,9 @@ class Rollout:
             if n not in serving_now and n in {c["name"] for c in self.containers() if c["running"]}
         ]  # fmt: skip
         warm_until = time.time() + p["warm_window"] if warm else float(state.get("warm_until") or 0)
+        configs = {s: digests[s] for s in list(p["rolling"]) + p["overlap"]}
         self.save_state(
-            targets, warm_names, warm_until
+            targets, warm_names, warm_until, configs
         )  # what serves now, before anything else can fail
 
         # Warm containers of an older release go once another release is warm; they
@@ -818,14 +819,22 @@ class Rollout:
             self.stop_containers(warm)
             self.mark("replaced web containers drained and stopped")
             warm_names, warm_until = [], 0.0
-            self.save_state(targets, warm_names, warm_until)
+            self.save_state(targets, warm_names, warm_until, configs)
         if warm_names:
             self.retire_later(warm_names, max(0, int(warm_until - time.time())))
         return self.result(self.containers(), switched, warm_names, warm_until)
 
-    def save_state(self, targets: dict[str, list[str]], warm: list[str], warm_until: float) -> None:
+    def save_state(
+        self,
+        targets: dict[str, list[str]],
+        warm: list[str],
+        warm_until: float,
+        configs: dict[str, str],
+    ) -> None:
+        """What serves: the release, the containers the proxy sends to, the warm ones, and the
+        release's digest (LABEL) of each web and worker service (status tells leftovers by it)."""
         self.write("state.json", json.dumps({
-            "strategy": "rolling", "release": self.src,
+            "strategy": "rolling", "release": self.src, "configs": configs,
             "active": {s: sorted(n) for s, n in targets.items()},
             "warm": warm, "warm_until": warm_until,
         }, sort_keys=True) + "\n")  # fmt: skip

@@ -169,6 +169,23 @@ age:
   description: Age of the lock found, in seconds.
   type: float
   returned: when a lock was found
+lock_state:
+  description:
+    - What the lock found is to this run, V(free), V(mine), V(live) or V(dead) (taken over by the
+      next run that asks for it, without any flag); C(lock_why) says why.
+  type: str
+  returned: always
+  sample: dead
+lock_why:
+  description: Why the lock found counts as live or dead, such as C(its run (ansible-playbook pid 42 on vm) is gone).
+  type: str
+  returned: always
+serving:
+  description:
+    - The release the front door sends the traffic to (O(proxy_state)), read even while a live run
+      holds the lock (nothing is written then); C(current) when the state names none.
+  type: str
+  returned: always
 taken_over:
   description: The lock of a dead run that this run took over, with why it counted as dead (C(why)).
   type: dict
@@ -197,6 +214,7 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._history impo
 from ansible_collections.stickforstats.deploy.plugins.module_utils._truth import (  # noqa: E402
     current_release,
     reconcile,
+    serving_release,
 )
 
 # Seconds between two looks at a live lock while queueing behind it.
@@ -274,7 +292,10 @@ def main() -> None:
     if p["state"] == "present" and not module.check_mode:
         make_directories([root])
     elif not os.path.isdir(root):  # nothing was ever deployed here: nothing to look at or make
-        module.exit_json(changed=False, lock={}, current="", kept=[], history=[], reconciled={})
+        module.exit_json(
+            changed=False, lock={}, current="", kept=[], history=[], reconciled={},
+            lock_state="free", lock_why="", serving="",
+        )  # fmt: skip
 
     started = time.monotonic()
     deadline = started + max(0, p["wait"]) if p["state"] == "present" else started
@@ -290,7 +311,7 @@ def main() -> None:
                 if verdict.state == "mine":
                     if not module.check_mode:
                         _lock.remove(path)
-                    result.update(changed=True, lock={})
+                    result.update(changed=True, lock={}, lock_state="free", lock_why="")
                 module.exit_json(**result)
             if verdict.state == "mine":
                 held(module, result)
@@ -317,8 +338,8 @@ def look(
     """What the host holds: the lock, what serves (reconciled unless a live run works), kept, history."""
     p = module.params
     reconciled = {}
+    proxy_state = p["proxy_state"] or os.path.join(root, "proxy", "state.json")
     if verdict.state != "live":
-        proxy_state = p["proxy_state"] or os.path.join(root, "proxy", "state.json")
         reconciled = reconcile(root, proxy_state, p["holder"], write=not module.check_mode)
         if reconciled:
             module.warn(
@@ -326,10 +347,14 @@ def look(
                 f" {reconciled['to']} serves (a run that did not finish); current now names"
                 f" {reconciled['to']}, recorded in the history."
             )
+    current = reconciled.get("to") or current_release(root)
     result: dict = {
         "changed": bool(reconciled) and not module.check_mode,
         "lock": found or {},
-        "current": reconciled.get("to") or current_release(root),
+        "lock_state": verdict.state,
+        "lock_why": verdict.why,
+        "current": current,
+        "serving": serving_release(root, proxy_state) or current,
         "kept": kept_releases(root),
         "history": (
             read_events(os.path.join(root, "history.jsonl"))[-p["history_last"] :]
@@ -371,7 +396,7 @@ def take(
         _lock.start_keeper(path, p["token"], p["lease"], now + max(p["stale_after"], 24 * 3600))
     if time.monotonic() - started > POLL:
         result["waited"] = round(time.monotonic() - started, 1)
-    result.update(changed=True, lock=lock)
+    result.update(changed=True, lock=lock, lock_state="mine", lock_why="")
     held(module, result)
 
 

@@ -32,6 +32,10 @@ description:
     listed in O(oneshot_services) or labelled C(stickforstats.deploy.oneshot=true) in the
     compose file, may have exited with code 0; another exit code fails the check. Any other
     container that exited fails it, whatever its exit code and restart policy.
+  - With O(rollout_state), a stopped container of a release that does not serve (its
+    C(org.stickforstats.config) label is not the serving release's) is a leftover, named in
+    RV(leftovers) and RV(notes), not a failure. A run killed after its switch leaves them; the
+    next deploy or rollback removes them.
   - With O(stable_for), the checks must keep passing for that long before the module succeeds;
     a single unhealthy attempt starts the wait over.
   - >-
@@ -126,6 +130,19 @@ options:
     type: list
     elements: str
     default: []
+  rollout_state:
+    description:
+      - The rolling strategy's state file on the managed host (C(proxy/state.json), written by
+        M(stickforstats.deploy.compose_rollout)), which names the containers the proxy sends the
+        traffic to and the serving release's digest of each web and worker service.
+      - A container of O(project_name) that is stopped (exited, dead, or created and never
+        started), whose C(org.stickforstats.config) label is not the serving release's for its
+        service, and whose service has another container, is a leftover of a release that does
+        not serve (RV(leftovers)). Every other container is judged as usual, so the serving
+        release's containers, data services and one-shot services are never leftovers.
+      - Omitted, or a file that is missing or not a rolling strategy's state, every container is
+        judged. The deploy's health gate omits it (the rollout removed what it replaced).
+    type: path
 attributes:
   check_mode:
     description: Can run in check_mode and return changed status prediction without modifying target.
@@ -169,6 +186,13 @@ EXAMPLES = r"""
     project_name: stickforstats
     since: "{{ deploy_lock.lock.since_epoch }}"  # registered by stickforstats.deploy.deploy_lock
     oneshot_services: [collectstatic]  # may have exited 0
+
+- name: Health now; stopped containers of a release that does not serve are leftovers
+  stickforstats.deploy.health_check:
+    url: http://127.0.0.1/api/v1/health/
+    project_name: stickforstats
+    rollout_state: /opt/stickforstats/proxy/state.json
+    deadline: 5
 
 - name: Show how long it took
   ansible.builtin.debug:
@@ -272,6 +296,13 @@ notes:
   sample:
     - "container stickforstats_redis (redis) restarted 1 times before the baseline 2026-12-03T10:00:00Z;
       running since 2026-12-03T09:00:00Z"
+leftovers:
+  description:
+    - With O(rollout_state), the stopped containers of a release that does not serve, left out of
+      the judgement (same fields as RV(containers)); empty otherwise.
+  returned: always
+  type: list
+  elements: dict
 since:
   description: The baseline used, in seconds since the epoch (the host's clock).
   returned: always
@@ -297,9 +328,12 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._health impor
     container_summary,
     evaluate_containers,
     evaluate_http,
+    leftover_note,
     parse_assertion,
     parse_compose_ps,
     parse_inspect,
+    serving_configs,
+    split_leftovers,
 )
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -315,6 +349,7 @@ ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "stable_for": {"type": "float", "default": 0},
     "since": {"type": "float"},
     "oneshot_services": {"type": "list", "elements": "str", "default": []},
+    "rollout_state": {"type": "path"},
 }
 
 LAST_BODY_MAX = 2000
@@ -381,7 +416,7 @@ def validate(params: dict[str, Any]) -> tuple[list[FieldAssertion], list[str]]:
             problems.append(f"{name} must not be negative")
     if params["stable_for"] > params["deadline"]:
         problems.append("stable_for must not exceed deadline")
-    for name in ("services", "oneshot_services"):
+    for name in ("services", "oneshot_services", "rollout_state"):
         if params.get(name) and not params.get("project_name"):
             problems.append(f"{name} needs project_name")
     if params.get("since") is not None and params["since"] < 0:
@@ -484,6 +519,18 @@ class HealthCheck:
         inspected = parse_inspect(out)
         return [{**c, **inspected.get(c.get("Name") or "", {})} for c in containers], []
 
+    def rollout_state(self) -> Any:
+        """The rolling strategy's state (``rollout_state``), or ``None`` when not given or
+        not readable."""
+        path = self.params.get("rollout_state")
+        if not path:
+            return None
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except (OSError, ValueError):
+            return None
+
     def attempt(self) -> Attempt:
         """One round: the containers (if a project is given), then the endpoint.
 
@@ -493,8 +540,11 @@ class HealthCheck:
         pending: list[str] = []
         notes: list[str] = []
         summaries: tuple[dict[str, Any], ...] = ()
+        leftovers: list[dict[str, Any]] = []
         if self.params.get("project_name"):
             containers, errors = self.list_containers()
+            serving = serving_configs(self.rollout_state(), containers)
+            containers, leftovers = split_leftovers(containers, serving)
             fatal, pending, notes = evaluate_containers(
                 containers,
                 self.params.get("services"),
@@ -502,6 +552,7 @@ class HealthCheck:
                 oneshot_services=self.params.get("oneshot_services") or (),
             )
             fatal = errors + fatal
+            notes += [leftover_note(leftovers)] if leftovers else []
             summaries = tuple(container_summary(c) for c in containers)
             if fatal:
                 return Attempt(
@@ -509,6 +560,7 @@ class HealthCheck:
                     pending=tuple(pending),
                     containers=summaries,
                     notes=tuple(notes),
+                    leftovers=tuple(container_summary(c) for c in leftovers),
                 )
         status, body, error = self.fetch()
         reasons = evaluate_http(
@@ -522,6 +574,7 @@ class HealthCheck:
             pending=tuple(pending),
             containers=summaries,
             notes=tuple(notes),
+            leftovers=tuple(container_summary(c) for c in leftovers),
         )
 
     def run(self) -> tuple[dict[str, Any], str | None]:
@@ -573,6 +626,7 @@ class HealthCheck:
             "reasons": list(reasons),
             "containers": [dict(c) for c in attempt.containers],
             "notes": list(attempt.notes),
+            "leftovers": [dict(c) for c in attempt.leftovers],
             "since": self.since,
         }
 
