@@ -19,7 +19,7 @@ description:
   - Every rename is made durable (the file, then its directory, synced to disk), so that
     after a crash or a power cut C(current) and C(release.json) are the old or the new ones.
   - Never reads or returns the content of an env file. Its sha256 is in C(release.json) on
-    the host only: the result names the env files without their digests.
+    the host only; the result names the env files without their digests.
   - C(release.json) and C(history.jsonl) are owner only (mode 0600); the C(release.json) of
     earlier releases, and a history file, with another mode are given 0600.
 options:
