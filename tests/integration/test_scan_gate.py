@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 from ansible_run import REPO, deploy, history, http, on_target, serving
+from common import PUSH_REGISTRY
+from images import registry_digest
 
 pytestmark = pytest.mark.docker
 V1, V2 = "c0ffee1", "c0ffee2"
@@ -23,10 +25,16 @@ SCANNER = str(REPO / "tests" / "scanner" / "scan.sh")
 SCAN = ["-e", json.dumps({"stickforstats_scan_command": [SCANNER, "{image}"]})]
 
 
+def pinned(service: str, version: str) -> str:
+    """The built service's image as the scan gets it: pinned to the digest pulled."""
+    digest = registry_digest(f"{PUSH_REGISTRY}/stickforstats/{service}:{version}")
+    return f"registry:5000/stickforstats/{service}:{version}@{digest}"
+
+
 def release_images(version: str) -> set[str]:
     return {
-        f"registry:5000/stickforstats/backend:{version}",
-        f"registry:5000/stickforstats/frontend:{version}",
+        pinned("backend", version),
+        pinned("frontend", version),
         "registry:5000/mirror/postgres:15",
         "registry:5000/mirror/redis:7",
         "registry:5000/mirror/nginx:1.22",
@@ -57,7 +65,7 @@ def test_a_passing_scan_lets_the_deploy_through(ssh_target, scanner):
 
 
 def test_a_rejected_image_blocks_the_switch(ssh_target, scanner):
-    marked = f"registry:5000/stickforstats/backend:{V2}"
+    marked = pinned("backend", V2)
     scanner["marked"].write_text(marked + "\n")
     run = deploy(ssh_target, V2, *SCAN)
     assert run.returncode != 0, run.stdout[-5000:]
@@ -75,7 +83,8 @@ def test_a_rejected_image_blocks_the_switch(ssh_target, scanner):
     assert f":{V2}" not in on_target(ssh_target, "docker ps --format '{{.Image}}'")
     last = history(ssh_target)[-1]
     assert (last["event"], last["version"], last["outcome"]) == ("deploy", V2, "failed")
-    assert f"REJECTED {marked}" in last["reason"], last
+    # the reason is cut at 500 characters: the pinned reference and the scanner's verdict
+    assert f"{marked}: 1 CRITICAL (TEST-0001" in last["reason"], last
 
 
 def test_a_scanner_that_hangs_is_stopped_at_the_timeout(ssh_target, scanner, monkeypatch):

@@ -61,3 +61,15 @@ def test_a_compose_file_that_cannot_be_rewritten_is_an_error_naming_the_service(
 
 def test_the_filter_is_exposed() -> None:
     assert "release_image_changes" in FilterModule().filters()
+
+
+def test_a_serving_file_pinned_by_digest_compares_by_tag_and_gives_its_digest_before() -> None:
+    pin = "sha256:" + "a" * 64
+    serving = f'services:\n  backend: {{image: "r:5000/sfs/backend:c0ffee1@{pin}"}}\n'
+    source = "services:\n  backend:\n    build: {context: .}\n"
+    images = {"backend": "r:5000/sfs/backend"}
+    assert release_image_changes(serving, source, images, "c0ffee1") == []
+    assert release_image_changes(serving, source, images, "c0ffee2") == [
+        {"service": "backend", "before": "r:5000/sfs/backend:c0ffee1",
+         "after": "r:5000/sfs/backend:c0ffee2", "before_digest": pin},
+    ]  # fmt: skip

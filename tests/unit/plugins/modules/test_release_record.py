@@ -65,6 +65,18 @@ def test_digests_are_matched_by_tag_and_missing_ones_are_empty() -> None:
     }
 
 
+def test_an_image_pinned_by_digest_is_matched_by_that_digest_never_by_its_tag() -> None:
+    """The tag may name other content since (pushed again): a pinned reference records the
+    digests of the image it names by digest."""
+    pin, moved = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    inspected = [
+        {"RepoTags": [], "RepoDigests": [f"r:5000/app@{pin}"]},
+        {"RepoTags": ["r:5000/app:c0ffee2"], "RepoDigests": [f"r:5000/app@{moved}"]},
+    ]
+    refs = [f"r:5000/app:c0ffee2@{pin}", f"r:5000/app:c0ffee2@sha256:{'c' * 64}"]
+    assert image_digests(inspected, refs) == {refs[0]: f"r:5000/app@{pin}", refs[1]: ""}
+
+
 def test_the_link_is_replaced_atomically_and_only_when_it_points_elsewhere(tmp_path: Path) -> None:
     link = str(tmp_path / "current")
     assert replace_symlink(link, "releases/a") is True

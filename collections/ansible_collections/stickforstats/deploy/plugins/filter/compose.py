@@ -60,13 +60,16 @@ def release_image_changes(
         raise AnsibleFilterError(f"release_image_changes: {exc}") from exc
     changes = []
     for service in sorted(set(before) | set(after)):
-        old, now = before.get(service, ""), after.get(service, "")
+        # The serving file names its images pinned (repo:tag@sha256:...); the digest the
+        # new release gets is only known after its pull: the references compare by tag.
+        pinned, _, pin = before.get(service, "").partition("@")
+        old, now = pinned, after.get(service, "")
         if old != now:
             changes.append({
                 "service": service,
                 "before": old or "(none)",
                 "after": now or "(removed)",
-                "before_digest": _digest(manifest, old),
+                "before_digest": pin or _digest(manifest, old),
             })  # fmt: skip
     return changes
 

@@ -13,7 +13,7 @@ description:
   - Runs on the target once the release passed its health check, and does what five tasks
     did before (one round trip instead of five).
   - With O(record=true), writes C(release.json) in the release directory (version, images with
-    the digests Docker has for them, sha256 of the compose and env files, who, when, previous,
+    the digests Docker has for them, the pins, sha256 of the compose and env files, who, when, previous,
     outcome) atomically, and appends a deploy event to C(history.jsonl).
   - Always points C(current) at the release, atomically (a new link renamed over the old one).
   - Every rename is made durable (the file, then its directory, synced to disk), so that
@@ -49,6 +49,12 @@ options:
         (a second deploy of the same version), so that nothing is recorded twice.
     type: bool
     default: true
+  pins:
+    description:
+      - Service to the image reference it runs pinned by digest (C(repo:tag@sha256:...)), recorded
+        as C(pins) in C(release.json), what a rollback to this release brings back.
+    type: dict
+    default: {}
   history_extra:
     description: More fields for the history event (never a secret), such as health attempts.
     type: dict
@@ -153,13 +159,25 @@ def for_controller(manifest: dict) -> dict:
 
 
 def image_digests(inspected: list[dict], refs: list[str]) -> dict[str, str]:
-    """REF -> its repo digests (space-separated) from `docker image inspect` output."""
+    """REF -> its repo digests (space-separated) from `docker image inspect` output. A REF
+    pinned by digest (repo:tag@sha256:...) is matched by that digest, never by its tag."""
     by_tag: dict[str, str] = {}
+    by_digest: dict[str, str] = {}
     for image in inspected:
         digests = " ".join(image.get("RepoDigests") or [])
         for tag in image.get("RepoTags") or []:
             by_tag[tag] = digests
-    return {ref: by_tag.get(ref, "") for ref in refs}
+        for repo_digest in image.get("RepoDigests") or []:
+            by_digest[repo_digest] = digests
+    found = {}
+    for ref in refs:
+        name, at, digest = ref.partition("@")
+        if at:
+            repository = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+            found[ref] = by_digest.get(f"{repository}@{digest}", "")
+        else:
+            found[ref] = by_tag.get(ref, "")
+    return found
 
 
 def main() -> None:
@@ -171,6 +189,7 @@ def main() -> None:
             "project_name": {"type": "str", "required": True},
             "holder": {"type": "str", "required": True},
             "record": {"type": "bool", "default": True},
+            "pins": {"type": "dict", "default": {}},
             "history_extra": {"type": "dict", "default": {}},
         },
         supports_check_mode=True,
@@ -200,6 +219,7 @@ def main() -> None:
             "version": p["version"],
             "git_sha": p["version"],
             "images": image_digests(json.loads(inspected or "[]"), refs),
+            "pins": {name: str(ref) for name, ref in sorted(p["pins"].items())},
             "files": recorded_files(release_dir),
             "deployed_by": p["holder"],
             "deployed_at": now,
