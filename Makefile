@@ -63,7 +63,7 @@ deploy-lock:
 	bash requirements/lock-deploy-runtime.sh $(LOCK_ARGS)
 
 test: setup lint
-	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests
+	PATH=$(abspath $(BIN)):$$PATH $(PY) -m pytest tests --durations=25
 
 # Issue 14's fault-injection campaign (tests/faults/README.md): every case, the
 # table in tests/faults/results.md; the subset: five representative cases (~8 min).
