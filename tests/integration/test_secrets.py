@@ -288,4 +288,5 @@ def test_search_finds_a_leak_when_no_log_is_off(ssh_target):
         "-e", "env_file_no_log=false", "-e", "env_file_test_dir=/opt/sfs-leak-demo", "-vvv",
     )  # fmt: skip
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
-    assert "vault_django_secret_key" in leaks(run.stdout + run.stderr)
+    found = leaks(run.stdout + run.stderr)
+    assert any(leak.startswith("vault_django_secret_key (raw") for leak in found), found
