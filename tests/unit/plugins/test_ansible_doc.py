@@ -14,13 +14,13 @@ PLUGINS = REPO / "collections/ansible_collections/stickforstats/deploy/plugins"
 
 
 def plugin_names(kind: str) -> list[str]:
-    if kind in ("module", "callback"):
-        folder = PLUGINS / ("modules" if kind == "module" else "callback")
+    if kind in ("module", "callback", "lookup"):
+        folder = PLUGINS / {"module": "modules"}.get(kind, kind)
         return sorted(p.stem for p in folder.glob("*.py") if p.stem != "__init__")
     return sorted(p.stem for p in (PLUGINS / "filter").glob("*.yml"))
 
 
-@pytest.mark.parametrize("kind", ["filter", "module", "callback"])
+@pytest.mark.parametrize("kind", ["filter", "module", "callback", "lookup"])
 def test_ansible_doc_renders_every_plugin(kind: str) -> None:
     names = [f"stickforstats.deploy.{n}" for n in plugin_names(kind)]
     assert names

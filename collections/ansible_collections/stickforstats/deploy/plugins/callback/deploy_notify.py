@@ -34,6 +34,7 @@ description:
     not answer in time gives one warning line (naming only its scheme, host and port, as the
     path of a Slack webhook is its secret); the run's outcome and exit code are unchanged.
   - Does nothing when no URL is set, for C(--check) runs, and for other playbooks.
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 requirements:
   - enabled in C(callbacks_enabled) (this repository's C(ansible.cfg) does)

@@ -27,6 +27,7 @@ description:
     statistics that the deploy and rollback roles publish with M(ansible.builtin.set_stats).
   - Prints nothing for other playbooks. Reads task paths, actions, hosts and statuses, never
     the content of a result.
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 requirements:
   - enabled in C(callbacks_enabled) (this repository's C(ansible.cfg) does)

@@ -6,7 +6,7 @@ DOCUMENTATION = r"""
 ---
 name: test_vault_keys
 short_description: The keys of an inventory's vault files that open with a given password
-version_added: 0.3.0
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
   - Looks at every file under C(group_vars/) and C(host_vars/) of each inventory directory

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: compose_oneoff
 short_description: Run a one-off command of a Compose service, stopped and removed at a time limit
-version_added: 0.3.0
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
   - Runs C(docker compose run --rm -T --name <name> <service> <argv>) on the target, as the
@@ -69,16 +69,19 @@ options:
     description: How many of the last output lines (stdout and stderr, without Compose's progress) to return.
     type: int
     default: 10
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.platform
 attributes:
   check_mode:
     support: none
-    description: Runs nothing in check mode (skipped).
+    details: Runs nothing in check mode (skipped).
   diff_mode:
     support: none
-    description: No diff.
   idempotent:
     support: none
-    description: Every call runs the command.
+    details: Every call runs the command.
 """
 
 EXAMPLES = r"""

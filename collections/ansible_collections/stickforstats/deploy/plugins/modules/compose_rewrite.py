@@ -5,8 +5,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: compose_rewrite
-version_added: 1.0.0
-author: StickForStats deploy maintainers
+version_added: 0.1.0
+author: stickforstats-deploy engineers
 short_description: Install a Docker Compose file rewritten to use pushed images
 description:
   - Reads a Docker Compose file on the controller, replaces the C(build:) section of every
@@ -72,23 +72,26 @@ options:
     description: Keep a timestamped backup of O(dest) when it changes, as for M(ansible.builtin.copy).
     type: bool
     default: false
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.action
+  - stickforstats.deploy.attributes.platform
 attributes:
   action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
     support: full
+    details: The whole rewrite runs on the controller; only the result goes to the managed host.
   async:
     description: Supports being used with the C(async) keyword.
     support: none
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
+    details: The file is written by M(ansible.builtin.copy), which predicts the change.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
+    details: The diff of M(ansible.builtin.copy), between the installed file and the rewritten one.
+  idempotent:
     support: full
-    platforms: posix
 seealso:
   - module: ansible.builtin.copy
   - module: ansible.builtin.template

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: compose_rollout
 short_description: Bring a release's Compose services up, rolling the web services behind nginx
-version_added: 0.2.0
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
   - Makes the release in O(project_src) the one that serves, in one call on the host.
@@ -135,8 +135,15 @@ options:
     type: list
     elements: str
     default: []
-notes:
-  - Check mode is not supported; the deploy role skips this step in check mode.
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.platform
+attributes:
+  check_mode:
+    support: none
+    details: Skipped in check mode; the deploy role does not run this step in check mode.
+  diff_mode:
+    support: none
 """
 
 EXAMPLES = r"""

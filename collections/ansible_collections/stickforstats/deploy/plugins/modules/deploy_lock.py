@@ -106,16 +106,23 @@ options:
     description: Break a lock written without a lease that is older than O(stale_after), and say so.
     type: bool
     default: false
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.action
+  - stickforstats.deploy.attributes.platform
 attributes:
+  action:
+    support: full
+    details: The action plugin fills O(controller), O(pid) and O(live_pids) on the controller.
   check_mode:
     support: full
-    description: In check mode the lock is inspected and neither taken nor released, nothing reconciled.
+    details: In check mode the lock is inspected and neither taken nor released, nothing reconciled.
   diff_mode:
     support: none
-    description: No diff.
   idempotent:
     support: full
-    description: Taking a lock this run holds, or releasing one it does not, changes nothing.
+    details: Taking a lock this run holds, or releasing one it does not, changes nothing.
 """
 
 EXAMPLES = r"""

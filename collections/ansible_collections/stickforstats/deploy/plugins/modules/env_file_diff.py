@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: env_file_diff
 short_description: Compare env files on a host with new contents, by key name only
-version_added: 0.2.0
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
   - For each env file, compares the C(KEY=value) lines of the file in O(dir) with the new
@@ -23,16 +23,20 @@ options:
     description: Env file name (relative to O(dir)) to its new content.
     type: dict
     required: true
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.platform
 attributes:
   check_mode:
     support: full
-    description: Reads only, in check mode as in a normal run.
+    details: Reads only, in check mode as in a normal run.
   diff_mode:
     support: none
-    description: The result is the diff, by key name.
+    details: No C(diff) is returned; the result itself lists what would change, by key name.
   idempotent:
     support: full
-    description: Reads only.
+    details: Reads only.
 """
 
 EXAMPLES = r"""

@@ -8,8 +8,8 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: health_check
-version_added: 1.0.0
-author: StickForStats deploy maintainers
+version_added: 0.1.0
+author: stickforstats-deploy engineers
 short_description: Wait until the application answers healthy and its containers run
 description:
   - Requests the application's health endpoint on the managed host again and again, until the
@@ -42,8 +42,6 @@ description:
     The failure message is one line, with the first reasons, such as
     C(unhealthy after 7 attempts in 12.3 s: checks.database is "error", expected "ok").
 notes:
-  - The module only reads, so it never reports C(changed), and it runs its checks in check mode
-    too.
   - Runs on the managed host, with the Python standard library only; the container checks need
     the C(docker) CLI with its Compose plugin there.
   - Proxy environment variables are ignored and redirects are not followed; a redirect is
@@ -143,21 +141,19 @@ options:
       - Omitted, or a file that is missing or not a rolling strategy's state, every container is
         judged. The deploy's health gate omits it (the rollout removed what it replaced).
     type: path
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.platform
 attributes:
   check_mode:
-    description: Can run in check_mode and return changed status prediction without modifying target.
     support: full
     details: The checks only read, so they run in check mode as well.
   diff_mode:
-    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
     support: none
   idempotent:
-    description: When run twice in a row outside check mode, with the same arguments, the second invocation indicates no change.
     support: full
-  platform:
-    description: Target OS/families that can be operated against.
-    support: full
-    platforms: posix
+    details: The module only reads, so it never reports C(changed).
 seealso:
   - module: ansible.builtin.uri
   - module: ansible.builtin.wait_for

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: image_pins
 short_description: Pin images to the digests the host pulled, or bring pinned images back by digest
-version_added: 0.3.0
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
   - Each of O(images) names an image reference, by tag (C(repo:tag)) or pinned (C(repo:tag@sha256:...)).
@@ -44,18 +44,21 @@ options:
     type: str
     choices: [fail, omit]
     default: fail
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.platform
 attributes:
   check_mode:
     support: full
-    description: >-
+    details: >-
       In check mode nothing is pulled: a reference by tag is resolved as the host has it, a pinned
       one missing on the host is reported as pulled.
   diff_mode:
     support: none
-    description: No diff.
   idempotent:
     support: full
-    description: Changed only when an image was pulled (new content under a tag, or a digest brought back).
+    details: Changed only when an image was pulled (new content under a tag, or a digest brought back).
 """
 
 EXAMPLES = r"""

@@ -31,16 +31,19 @@ options:
     description: How many of the latest events to return.
     type: int
     default: 10
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.platform
 attributes:
   check_mode:
     support: full
-    description: In check mode nothing is appended.
+    details: In check mode nothing is appended.
   diff_mode:
     support: none
-    description: No diff.
   idempotent:
     support: none
-    description: Every call with O(entry) appends an event.
+    details: Every call with O(entry) appends an event.
 """
 
 EXAMPLES = r"""

@@ -7,7 +7,7 @@ DOCUMENTATION = r"""
 ---
 module: release_record
 short_description: Record a healthy release (manifest, C(current) link, history) in one call
-version_added: 0.2.0
+version_added: 0.1.0
 author: stickforstats-deploy engineers
 description:
   - Runs on the target once the release passed its health check, and does what five tasks
@@ -59,16 +59,19 @@ options:
     description: More fields for the history event (never a secret), such as health attempts.
     type: dict
     default: {}
+extends_documentation_fragment:
+  - stickforstats.deploy.attributes
+  - stickforstats.deploy.attributes.idempotent
+  - stickforstats.deploy.attributes.platform
 attributes:
   check_mode:
     support: full
-    description: In check mode nothing is written; the result says what would be.
+    details: In check mode nothing is written; the result says what would be.
   diff_mode:
     support: none
-    description: No diff.
   idempotent:
     support: partial
-    description: The link is only changed when it points elsewhere; with O(record=true) an event is appended.
+    details: The link is only changed when it points elsewhere; with O(record=true) an event is appended.
 """
 
 EXAMPLES = r"""
