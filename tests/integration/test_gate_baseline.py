@@ -141,7 +141,8 @@ def test_a_past_restart_and_a_finished_one_shot_service_do_not_block_the_gate(ss
     new = [
         seen
         for seen in (inspect(ssh_target, c) for c in service_containers(ssh_target, "backend"))
-        if seen["Config"]["Image"].endswith(f":{V2}")
+        # the release runs repo:tag@sha256:... (pinned at the pull)
+        if seen["Config"]["Image"].split("@")[0].endswith(f":{V2}")
     ]
     assert new, "no backend container of c0ffee2"
     started = new[0]["State"]["StartedAt"]

@@ -61,8 +61,10 @@ def assert_release_facts(seen: dict, version: str, previous: str) -> None:
     assert seen["release_dir"] == f"{ROOT}/releases/{version}"
     assert seen["root"] == ROOT and seen["project_name"] == "stickforstats"
     assert seen["environment"] == "sandbox"
-    assert f"registry:5000/stickforstats/backend:{version}" in seen["images"], seen["images"]
-    assert f"registry:5000/stickforstats/frontend:{version}" in seen["images"]
+    # as the release's compose file names them (repo:tag@sha256:... once pinned at the pull)
+    tags = [image.split("@")[0] for image in seen["images"]]
+    assert f"registry:5000/stickforstats/backend:{version}" in tags, seen["images"]
+    assert f"registry:5000/stickforstats/frontend:{version}" in tags
     assert "registry:5000/mirror/postgres:15" in seen["images"]
 
 
