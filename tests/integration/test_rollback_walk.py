@@ -29,9 +29,10 @@ def next_rollback(output: str, host: str = "test-1") -> str:
 
 @pytest.fixture(scope="module")
 def walked(ssh_target) -> dict:
-    """V1, V2, V3 deployed in this order: V3 serves."""
+    """V1, V2, V3 deployed in this order: V3 serves, and they are the kept releases
+    (the shared target may hold others that earlier tests deployed: pruned)."""
     for version in (V1, V2, V3):
-        run = deploy(ssh_target, version)
+        run = deploy(ssh_target, version, "-e", "deploy_keep_releases=3")
         assert run.returncode == 0, run.stdout[-5000:]
     assert serving(ssh_target) == V3
     return ssh_target

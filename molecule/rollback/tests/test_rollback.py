@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 ROOT = "/opt/stickforstats"
 
@@ -18,8 +19,13 @@ def test_c0ffee1_serves_again(host):
 def test_every_app_service_runs_the_c0ffee1_images(host):
     out = host.check_output("docker compose -p stickforstats ps --format json")
     images = {json.loads(line)["Service"]: json.loads(line)["Image"] for line in out.splitlines()}
-    assert images["backend"] == "registry:5000/stickforstats/backend:c0ffee1"
-    assert images["frontend"] == "registry:5000/stickforstats/frontend:c0ffee1"
+    # pinned to the digest the deploy of c0ffee1 pulled and recorded
+    pins = json.loads(host.file(f"{ROOT}/releases/c0ffee1/release.json").content_string)["pins"]
+    for service, repo in (("backend", "backend"), ("frontend", "frontend")):
+        assert re.fullmatch(
+            rf"registry:5000/stickforstats/{repo}:c0ffee1@sha256:[0-9a-f]{{64}}", images[service]
+        ), images[service]
+        assert images[service] == pins[service]
 
 
 def test_the_rollback_is_recorded_once(host):
