@@ -39,10 +39,16 @@ def push_as(version: str, tag: str) -> dict[str, str]:
 
 
 def running_image(target: dict, service: str) -> str:
-    """Image id of the running container of SERVICE (the one serving)."""
-    ids = on_target(
-        target, f"docker ps -q --filter label=com.docker.compose.service={service}"
-    ).split()
+    """Image id of the container of SERVICE that serves: the one the front door's
+    routes name (under rolling, the previous release's stay warm beside it)."""
+    state = on_target(target, f"cat {ROOT}/proxy/state.json 2>/dev/null || true")
+    active = (json.loads(state).get("active") or {}).get(service) if state.strip() else None
+    ids = (
+        active
+        or on_target(
+            target, f"docker ps -q --filter label=com.docker.compose.service={service}"
+        ).split()
+    )
     images = {on_target(target, f"docker inspect -f '{{{{.Image}}}}' {i}").strip() for i in ids}
     assert len(images) == 1, images
     return images.pop()
