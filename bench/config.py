@@ -41,9 +41,14 @@ def _app_vars() -> dict:
     return yaml.safe_load((REPO / "playbooks" / "vars" / "app.yml").read_text())
 
 
+def _release_defaults() -> dict:
+    """Where releases live and the project name: the release role's defaults."""
+    return yaml.safe_load((REPO / "roles" / "release" / "defaults" / "main.yml").read_text())
+
+
 APP_VARS = _app_vars()
-PROJECT = APP_VARS["stickforstats_project_name"]
-DEPLOY_ROOT = APP_VARS["stickforstats_deploy_root"]
+PROJECT = _release_defaults()["release_project_name"]
+DEPLOY_ROOT = _release_defaults()["release_root"]
 
 
 @dataclass(frozen=True)

@@ -60,15 +60,15 @@ def _strategy() -> str:
 
 def deploy_strategy(path: Path = SANDBOX_VARS / "all" / "main.yml") -> dict[str, str | int]:
     """The deploy strategy of the bench's deploys and its warm window: the sandbox
-    inventory's stickforstats_deploy_strategy and stickforstats_warm_window (the bench's
+    inventory's release_strategy and deploy_warm_window (the bench's
     inventories link its group_vars). `not set` when missing."""
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except (OSError, yaml.YAMLError):
         data = {}
     return {
-        "deploy_strategy": str(data.get("stickforstats_deploy_strategy", "not set")),
-        "warm_window_s": data.get("stickforstats_warm_window", "not set"),
+        "deploy_strategy": str(data.get("release_strategy", "not set")),
+        "warm_window_s": data.get("deploy_warm_window", "not set"),
     }
 
 

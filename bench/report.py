@@ -386,10 +386,7 @@ def _strategy_text(data: dict) -> str:
     name = meta.get("deploy_strategy") or info.get("deploy_strategy") or "?"
     warm = meta.get("warm_window_s", info.get("warm_window_s"))
     window = f", warm window {warm} s" if name == "rolling" and warm is not None else ""
-    return (
-        f"`{name}`{window} (stickforstats_deploy_strategy of"
-        " inventories/sandbox/group_vars/all/main.yml)"
-    )
+    return f"`{name}`{window} (release_strategy of inventories/sandbox/group_vars/all/main.yml)"
 
 
 def _of(count: dict | None) -> str:

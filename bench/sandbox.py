@@ -73,7 +73,7 @@ def write_inventory(name: str, targets: Sequence[Target]) -> Path:
             # host key checked against the pinned known_hosts, as in inventories/sandbox
             "ansible_ssh_common_args": f"-o UserKnownHostsFile={SSH_DIR / 'known_hosts'}"
             " -o StrictHostKeyChecking=yes",
-            "stickforstats_app_dir": str(APP_DIR),
+            "deploy_app_dir": str(APP_DIR),
         }
         for t in targets
     }
@@ -171,7 +171,7 @@ def proxy_is_ours(target: Target) -> bool:
     """Whether the proxy container reads the upstream files our rolling deploys write (it
     mounts DEPLOY_ROOT/proxy). One that the old pipeline or the floor created does not:
     its nginx sends to every web container by DNS name, warm and starting ones included."""
-    service = APP_VARS["stickforstats_proxy_service"]
+    service = APP_VARS["release_proxy_service"]
     done = docker_exec(
         target.name,
         f"docker ps -q --filter label=com.docker.compose.project={PROJECT}"

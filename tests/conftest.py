@@ -100,7 +100,7 @@ def _inventory(directory: Path, count: int, batches: bool) -> Path:
             "ansible_ssh_private_key_file": str(keys / "id_ed25519"),
             "ansible_ssh_common_args": f"-o UserKnownHostsFile={keys / 'known_hosts'}"
             " -o StrictHostKeyChecking=yes",
-            "stickforstats_app_dir": str(REPO / "tests" / "sample_app"),
+            "deploy_app_dir": str(REPO / "tests" / "sample_app"),
         }
     groups = {"stickforstats_servers": {"hosts": hosts}}
     if batches:

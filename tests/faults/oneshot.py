@@ -33,7 +33,7 @@ def app_with_oneshot(directory: Path) -> Path:
 
 def deploy_with_oneshot(campaign: Campaign, app: Path) -> Injector:
     def inject(logs: Path) -> Fault:
-        run = deploy_run(campaign, logs, "", extra=("-e", f"stickforstats_app_dir={app}"))
+        run = deploy_run(campaign, logs, "", extra=("-e", f"deploy_app_dir={app}"))
         code = run.wait()
         return Fault(time.monotonic(), f"deploy.yml with the one-shot service: exit {code}")
 

@@ -18,7 +18,7 @@ def test_a_oneshot_service_that_exits_0(campaign: Campaign) -> None:
             "one-shot service exits 0",
             'a release with a service that runs once and exits 0 (restart: "no")',
             deploy_with_oneshot(campaign, app),
-            deploy_args=("-e", f"stickforstats_app_dir={app}"),
+            deploy_args=("-e", f"deploy_app_dir={app}"),
         )
     finally:  # the later cases deploy the app without it
         on_target(

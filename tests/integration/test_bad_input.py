@@ -175,7 +175,7 @@ CASES = {
         lambda t, tmp: next_deploy(
             t["inventory"],
             "-e",
-            f"stickforstats_app_dir={app_copy(tmp, broken_yaml)}",
+            f"deploy_app_dir={app_copy(tmp, broken_yaml)}",
         ),
         "cannot be deployed: invalid YAML at line",
         True,
@@ -184,7 +184,7 @@ CASES = {
         lambda t, tmp: next_deploy(
             t["inventory"],
             "-e",
-            f"stickforstats_app_dir={app_copy(tmp, unmapped_service)}",
+            f"deploy_app_dir={app_copy(tmp, unmapped_service)}",
         ),
         "service 'reports' has build: but no image mapping",
         True,
@@ -193,7 +193,7 @@ CASES = {
         lambda t, tmp: next_deploy(
             t["inventory"],
             "-e",
-            f"stickforstats_app_dir={app_copy(tmp, named_web_service)}",
+            f"deploy_app_dir={app_copy(tmp, named_web_service)}",
         ),
         "container_name forbids a second container of backend",
         True,
@@ -279,9 +279,9 @@ CASES = {
         lambda t, tmp: next_deploy(
             t["inventory"],
             "-e",
-            json.dumps({"stickforstats_hooks": {"pre_switch": [str(tmp / "absent.yml")]}}),
+            json.dumps({"release_hooks": {"pre_switch": [str(tmp / "absent.yml")]}}),
         ),
-        "Hook files not found on the controller (deploy_hooks takes absolute paths of task files)",
+        "Hook files not found on the controller (release_hooks takes absolute paths of task files)",
         True,
     ),
     "post-rollback-hook-file-missing": (
@@ -289,9 +289,9 @@ CASES = {
             t["inventory"],
             "rollback.yml",
             "-e",
-            json.dumps({"stickforstats_hooks": {"post_rollback": ["hooks/relative.yml"]}}),
+            json.dumps({"release_hooks": {"post_rollback": ["hooks/relative.yml"]}}),
         ),
-        "Hook files not found on the controller (rollback_hooks takes absolute paths of task files):"
+        "Hook files not found on the controller (release_hooks takes absolute paths of task files):"
         " hooks/relative.yml",
         True,
     ),
@@ -299,7 +299,7 @@ CASES = {
         lambda t, tmp: next_deploy(
             t["inventory"],
             "-e",
-            json.dumps({"stickforstats_scan_command": ["trivy", "image", "--exit-code", "1"]}),
+            json.dumps({"deploy_scan_command": ["trivy", "image", "--exit-code", "1"]}),
         ),
         "deploy_scan_command must have {image} in an argument",
         True,

@@ -63,7 +63,7 @@ def test_a_later_batch_that_cannot_be_reached_brings_earlier_batches_back(two_ta
     assert serving(first) == V1 and serving(second) == V1
 
     cut = {
-        "stickforstats_hooks": {"pre_deploy": [str(REPO / "tests" / "hooks" / "cut_ssh.yml")]},
+        "release_hooks": {"pre_deploy": [str(REPO / "tests" / "hooks" / "cut_ssh.yml")]},
         "sfs_test_cut_host": "test-2",
         "sfs_test_cut_container": second["container"],
     }

@@ -42,7 +42,7 @@ def test_a_changed_data_service_is_refused_then_applied_on_request(ssh_target, t
     app = app_with_redis_command(
         tmp_path, ["--appendonly", "yes", "--maxmemory-policy", "noeviction"]
     )
-    moved = ["-e", f"stickforstats_app_dir={app}"]
+    moved = ["-e", f"deploy_app_dir={app}"]
     try:
         refused = deploy(ssh_target, V2, *moved)
         assert refused.returncode != 0

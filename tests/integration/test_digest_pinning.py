@@ -93,7 +93,7 @@ def test_a_second_deploy_of_the_same_pinned_release_changes_nothing(ssh_target, 
 def test_a_rollback_brings_back_the_recorded_digest_not_what_the_tag_names_now(ssh_target, first_a):
     moved = push_as(SECOND, A)
     assert moved["backend"] != first_a["backend"]
-    run = deploy(ssh_target, B, "-e", "stickforstats_warm_window=0")
+    run = deploy(ssh_target, B, "-e", "deploy_warm_window=0")
     assert run.returncode == 0, run.stdout[-5000:]
     pulled = registry_digest(f"{PUSH_REGISTRY}/stickforstats/backend:{B}")
     assert manifest(ssh_target, B)["pins"]["backend"] == f"{REPO.format('backend')}:{B}@{pulled}"

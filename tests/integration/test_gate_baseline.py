@@ -121,7 +121,7 @@ def test_a_past_restart_and_a_finished_one_shot_service_do_not_block_the_gate(ss
     )
 
     app = app_with_a_one_shot_service(tmp_path)
-    run = deploy(ssh_target, V2, "-e", f"stickforstats_app_dir={app}", "-v")
+    run = deploy(ssh_target, V2, "-e", f"deploy_app_dir={app}", "-v")
     assert run.returncode == 0, run.stdout[-5000:]
     assert serving(ssh_target) == V2
     assert http(ssh_target, "/api/v1/health/")["version"] == V2

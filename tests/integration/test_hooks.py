@@ -1,9 +1,9 @@
-"""Hooks (stickforstats_hooks -> deploy_hooks) on a target reached over SSH.
+"""Hooks (release_hooks) on a target reached over SSH.
 
 The tests run in order and build on each other: c0ffee1 serves; a deploy of
 c0ffee2 whose pre_switch hook fails switches nothing; one whose post_deploy
 hook fails brings c0ffee1 back (and runs the post_rollback hook); with
-stickforstats_post_deploy_hook_failure=fail c0ffee2 stays; rollback.yml runs
+deploy_post_deploy_hook_failure=fail c0ffee2 stays; rollback.yml runs
 the post_rollback hook. The hooks are tests/hooks/*.yml: record.yml writes
 what it was told and saw to a marker file on the host, fail.yml fails.
 """
@@ -24,7 +24,7 @@ MARKERS = "/var/tmp/sfs-hooks.jsonl"  # written by RECORD on the host
 
 
 def hooks(**stages: list[str]) -> list[str]:
-    return ["-e", json.dumps({"stickforstats_hooks": stages})]
+    return ["-e", json.dumps({"release_hooks": stages})]
 
 
 def markers(target: dict) -> list[dict]:
@@ -117,7 +117,7 @@ def test_with_fail_a_failing_post_deploy_hook_keeps_the_release(ssh_target, v1, 
         V2,
         *hooks(post_deploy=[FAIL], post_rollback=[RECORD]),
         "-e",
-        "stickforstats_post_deploy_hook_failure=fail",
+        "deploy_post_deploy_hook_failure=fail",
     )
     assert run.returncode != 0, run.stdout[-5000:]
     assert f"post_deploy hook {FAIL} failed" in run.stdout, run.stdout[-5000:]

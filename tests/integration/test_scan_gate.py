@@ -1,4 +1,4 @@
-"""The image-scan gate (stickforstats_scan_command -> deploy_scan_command) on a
+"""The image-scan gate (deploy_scan_command) on a
 target reached over SSH, with the tests' own scanner, tests/scanner/scan.sh:
 it rejects an image listed in the file $SFS_SCAN_MARKED and logs every image
 it is asked about to $SFS_SCAN_LOG.
@@ -22,7 +22,7 @@ from images import registry_digest
 pytestmark = pytest.mark.docker
 V1, V2 = "c0ffee1", "c0ffee2"
 SCANNER = str(REPO / "tests" / "scanner" / "scan.sh")
-SCAN = ["-e", json.dumps({"stickforstats_scan_command": [SCANNER, "{image}"]})]
+SCAN = ["-e", json.dumps({"deploy_scan_command": [SCANNER, "{image}"]})]
 
 
 def pinned(service: str, version: str) -> str:
@@ -90,7 +90,7 @@ def test_a_rejected_image_blocks_the_switch(ssh_target, scanner):
 def test_a_scanner_that_hangs_is_stopped_at_the_timeout(ssh_target, scanner, monkeypatch):
     monkeypatch.setenv("SFS_SCAN_SLEEP", "300")
     started = time.monotonic()
-    run = deploy(ssh_target, V2, *SCAN, "-e", "stickforstats_scan_timeout=2")
+    run = deploy(ssh_target, V2, *SCAN, "-e", "deploy_scan_timeout=2")
     elapsed = time.monotonic() - started
     assert run.returncode != 0, run.stdout[-5000:]
     assert "(timed out after 2 s)" in run.stdout, run.stdout[-5000:]

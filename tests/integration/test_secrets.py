@@ -211,7 +211,7 @@ def test_no_secret_on_host_command_lines_or_readable_files_or_left_on_the_contro
     container = ssh_target["container"]
     on_target(ssh_target, "rm -f /root/cmdlines.stop /root/cmdlines.txt")
     subprocess.run(["docker", "exec", "-d", container, "python3", "-c", SAMPLER], check=True)
-    leak_hook = ["-e", json.dumps({"stickforstats_hooks": {"pre_deploy": [LEAK_HOOK]}})]
+    leak_hook = ["-e", json.dumps({"release_hooks": {"pre_deploy": [LEAK_HOOK]}})]
     try:
         with ControllerCommandLines() as controller:
             runs = [

@@ -225,7 +225,7 @@ def test_long_request_in_flight_at_the_switch_completes(ssh_target, rolling):
     request.start()
     time.sleep(1)
     deploying = threading.Thread(
-        target=lambda: runs.append(deploy(ssh_target, V3, "-e", "stickforstats_warm_window=0"))
+        target=lambda: runs.append(deploy(ssh_target, V3, "-e", "deploy_warm_window=0"))
     )
     deploying.start()
     switched_in_flight = False
@@ -244,7 +244,7 @@ def test_long_request_in_flight_at_the_switch_completes(ssh_target, rolling):
 
 
 def test_recreate_strategy_is_still_available(ssh_target, rolling):
-    run = deploy(ssh_target, V1, "-e", "stickforstats_deploy_strategy=recreate")
+    run = deploy(ssh_target, V1, "-e", "release_strategy=recreate")
     assert run.returncode == 0, run.stdout[-5000:]
     assert http(ssh_target, "/api/v1/health/")["version"] == V1
     assert on_target(ssh_target, f"ls {ROOT}/proxy").split().count("upstreams.conf") == 0

@@ -9,10 +9,10 @@ defaults/main.yml. So the two must say the same thing:
   are defaulted in the tasks instead: listed in DEFAULTED_IN_TASKS);
 - where the spec states a `default:`, it equals the value in defaults/main.yml;
   where it states none for an optional variable, the value is a template that
-  the spec cannot restate (such as `deploy_holder`);
+  the spec cannot restate (such as `release_holder`);
 - a required option listed in defaults/main.yml holds only an empty placeholder;
 - values have the type the spec declares; every option and entry point is
-  described; every name carries the role's prefix (exceptions: PREFIX_EXCEPTIONS);
+  described; every name carries the role's prefix, without exception;
 - every role has a README.md naming all its options.
 """
 
@@ -27,19 +27,9 @@ import yaml
 ROLES_DIR = Path(__file__).resolve().parents[2] / "roles"
 ROLES = sorted(p.name for p in ROLES_DIR.iterdir() if (p / "tasks").is_dir())
 
-# (role, variable): names a role takes from outside its prefix, and why.
-PREFIX_EXCEPTIONS = {
-    # The run's lock token, set once per run by playbooks/{deploy,rollback}.yml
-    # and shared with the deploy role's lock.
-    ("rollback", "deploy_run_token"),
-}
-
 # (role, entry point, variable): optional options with no value in
 # defaults/main.yml, whose tasks apply the spec's default themselves.
-DEFAULTED_IN_TASKS = {
-    # tasks/restore.yml uses `rollback_from | default('')`.
-    ("rollback", "restore", "rollback_from"),
-}
+DEFAULTED_IN_TASKS: set[tuple[str, str, str]] = set()
 
 # Python types a value of each argument_specs type may have.
 TYPES: dict[str, tuple[type, ...]] = {
@@ -220,19 +210,8 @@ def test_every_entry_point_and_option_is_described(role: str) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_every_variable_carries_the_role_prefix(role: str) -> None:
     names = set(defaults(role)) | {name for _, name, _ in all_options(role)}
-    foreign = sorted(
-        n for n in names if not n.startswith(f"{role}_") and (role, n) not in PREFIX_EXCEPTIONS
-    )
+    foreign = sorted(n for n in names if not n.startswith(f"{role}_"))
     assert not foreign, f"{role}: variables without the prefix {role}_: {foreign}"
-
-
-def test_every_prefix_exception_is_still_used() -> None:
-    stale = [
-        (role, name)
-        for role, name in PREFIX_EXCEPTIONS
-        if name not in {n for _, n, _ in all_options(role)} | set(defaults(role))
-    ]
-    assert not stale, f"remove from PREFIX_EXCEPTIONS: {stale}"
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -350,9 +350,9 @@ def test_markdown_a_refused_deploy_that_never_moved_the_traffic():
 
 def test_deploy_strategy_is_read_from_the_inventory(tmp_path):
     main = tmp_path / "main.yml"
-    main.write_text("stickforstats_deploy_strategy: rolling\nstickforstats_warm_window: 600\n")
+    main.write_text("release_strategy: rolling\ndeploy_warm_window: 600\n")
     assert machine.deploy_strategy(main) == {"deploy_strategy": "rolling", "warm_window_s": 600}
-    main.write_text("stickforstats_environment: sandbox\n")
+    main.write_text("release_environment: sandbox\n")
     assert machine.deploy_strategy(main)["deploy_strategy"] == "not set"
     assert machine.deploy_strategy(tmp_path / "none.yml")["deploy_strategy"] == "not set"
 

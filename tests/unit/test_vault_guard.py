@@ -80,10 +80,10 @@ def test_placeholders_are_refused_under_any_password(tmp_path):
 
 
 def test_control_the_same_run_allowed_the_test_vault_goes_on_to_the_host():
-    """With stickforstats_allow_test_vault (as the sandbox sets it), the guard lets the run
+    """With secrets_guard_allow_test_vault (as the sandbox sets it), the guard lets the run
     go on; it then stops at the first thing staging lacks here (a host or the app's files),
     which shows that the refusal above is the guard's."""
     output = run(
-        "deploy.yml", "-e", "app_version=c0ffee1", "-e", "stickforstats_allow_test_vault=true"
+        "deploy.yml", "-e", "app_version=c0ffee1", "-e", "secrets_guard_allow_test_vault=true"
     )
     assert "test-only password" not in output, output[-3000:]

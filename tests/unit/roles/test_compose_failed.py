@@ -1,4 +1,4 @@
-"""roles/deploy/tasks/compose_failed.yml, run for real on the controller (no host):
+"""roles/release/tasks/compose_failed.yml, run for real on the controller (no host):
 Compose's error becomes one line, with the exit code, and every vault value masked."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ PLAY = """
   gather_facts: false
   tasks:
     - ansible.builtin.include_role:
-        name: deploy
+        name: release
         tasks_from: compose_failed
 """
 
@@ -38,8 +38,8 @@ def test_exit_code_and_output_in_one_line_with_every_vault_value_masked(tmp_path
         {
             "vault_db_password": "first-SFSsecret-value",
             "vault_redis_password": "second-SFSsecret-value",
-            "deploy_failed_action": "Migration of release dead001 failed",
-            "deploy_failed_result": {
+            "release_failed_action": "Migration of release dead001 failed",
+            "release_failed_result": {
                 "rc": 3,
                 "msg": "Task failed: Action failed: Unknown error.",
                 "stderr": " Container stickforstats_db  Running\n"
