@@ -189,9 +189,7 @@ def test_a_task_without_a_phase_tag_counts_in_the_previous_phase():
     assert timeline.phases(events, end=5.0) == {"pull": 4.0, "prune": 1.0}
     assert timeline.phases([start(0.0, "a")], end=2.0) == {"other": 2.0}
     # timelines written before the callback recorded tags: no field at all
-    assert timeline.phases([{"event": "task_start", "t": 0.0, "path": "x"}], 1.0) == {
-        "other": 1.0
-    }
+    assert timeline.phases([{"event": "task_start", "t": 0.0, "path": "x"}], 1.0) == {"other": 1.0}
 
 
 def test_auto_rollback_moments():

@@ -159,7 +159,12 @@ RUN = [
     ("web-2", R + "release_core/tasks/switch.yml:8", ["release_core_switch"], 3.0),
     ("web-2", R + "health/tasks/main.yml:2", ["release_core_verify"], 4.0),
     ("web-2", R + "deploy/tasks/recover.yml:2", ["deploy_recover"], 0.25),
-    ("web-2", R + "release_core/tasks/restore.yml:9", ["deploy_recover", "release_core_switch"], 5.0),
+    (
+        "web-2",
+        R + "release_core/tasks/restore.yml:9",
+        ["deploy_recover", "release_core_switch"],
+        5.0,
+    ),
     ("web-2", R + "health/tasks/main.yml:2", ["release_core_verify", "deploy_recover"], 2.0),
     ("web-2", "", ["always"], 0.1),  # a role's argument check: the rollback's
 ]

@@ -109,7 +109,9 @@ class CallbackModule(SummaryCollector):
             self._display.display(line)
         self._notify(rows, duration)
 
-    def _notify(self, rows: list[dict[str, Any]] | None, duration: float, problem: str = "") -> None:
+    def _notify(
+        self, rows: list[dict[str, Any]] | None, duration: float, problem: str = ""
+    ) -> None:
         """POST the summary ROWS to the webhook, when one is set and the run is not --check;
         a PROBLEM (no ROWS) or one sending is one warning line (its `deploy_notify:` start is
         what operators and tests/integration/test_summary_notify.py look for)."""

@@ -20,7 +20,8 @@ from collections.abc import Iterable
 
 # (tag, phase), the first tag a task carries wins.
 PHASE_TAGS: tuple[tuple[str, str], ...] = (
-    ("deploy_recover", "rollback"),  # the deploy's automatic rollback, its restore and health check
+    # the deploy's automatic rollback, its restore and health check
+    ("deploy_recover", "rollback"),
     ("deploy_fleet", "rollback"),  # a batched deploy bringing back the earlier hosts
     ("release_core_switch", "switch"),  # compose_rollout of a new or kept release
     ("release_core_verify", "verify"),  # the health gate after a switch, deploy or rollback
@@ -36,7 +37,8 @@ PHASE_TAGS: tuple[tuple[str, str], ...] = (
     ("deploy_data_services", "data_services"),
     ("deploy_migrate", "migrate"),
     ("deploy_record", "record"),
-    ("release_core_restore", "record"),  # the rest of a rollback.yml restore: pins, current, history
+    # the rest of a rollback.yml restore: pins, current, history
+    ("release_core_restore", "record"),
     ("deploy_prune", "prune"),
     ("release_core_unlock", "unlock"),
     ("release_core_summary", "record"),
