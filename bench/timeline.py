@@ -1,6 +1,7 @@
 """What one ansible-playbook run did, from the bench_timeline callback's JSON lines.
 
-Pure functions (unit-tested): tasks run, time per phase of our deploy, and the
+Pure functions (unit-tested): tasks run, time per phase of our deploy (from the tasks'
+tags, by the collection's phase table, plugins/plugin_utils/_phases.py), and the
 moments of an automatic rollback (new release found unhealthy, restore started,
 restored release healthy).
 """
@@ -8,33 +9,27 @@ restored release healthy).
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-# Task file (path substring) -> phase of our deploy; the first match wins.
-PHASES: list[tuple[str, str]] = [
-    ("roles/env_file/tasks/preflight", "preflight"),
-    ("roles/compose_images/tasks/preflight", "preflight"),
-    ("playbooks/", "preflight"),
-    ("roles/deploy/tasks/lock", "lock"),
-    ("roles/deploy/tasks/stage", "stage"),
-    ("roles/env_file/", "stage"),
-    ("roles/compose_images/", "stage"),
-    ("roles/deploy/tasks/pull", "pull"),
-    ("roles/deploy/tasks/migrate", "migrate"),
-    ("roles/deploy/tasks/switch", "switch"),
-    ("roles/deploy/tasks/verify", "verify"),
-    ("roles/deploy/tasks/record", "record"),
-    ("roles/deploy/tasks/prune", "prune"),
-    ("roles/deploy/tasks/unlock", "unlock"),
-    ("roles/deploy/tasks/recover", "recover"),
-    ("roles/deploy/tasks/compose_failed", "recover"),
-    ("roles/deploy/tasks/batches", "recover"),
-    ("roles/rollback/", "rollback"),
-]
-# Where a deploy finds the new release unhealthy: the health gate after the switch, or
-# (rolling) the switch itself, which refuses new containers that fail their healthcheck.
-GATES = ("roles/health/", "roles/deploy/tasks/switch")
+# The phases come from the task tags the callback records, by the collection's own table
+# (plugins/plugin_utils/_phases.py), the one the deploy_summary callback reads.
+COLLECTIONS = str(Path(__file__).resolve().parents[1] / "collections")
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils import (  # noqa: E402
+    _phases,
+)
+
+# Where a deploy finds the new release unhealthy (by tag): the health gate after the
+# switch, or (rolling) the switch itself, which refuses new containers that fail their
+# healthcheck.
+GATES = ("release_verify", "release_switch")
+# The restore of the previous release, within the automatic rollback (phase rollback):
+# its switch back, and the rest of the restore (pins, current, history).
+RESTORE = ("release_switch", "release_restore")
+HEALTH = "release_verify"  # the health check of a release, the restored one included
 EXECUTED = ("ok", "changed", "failed", "ignored", "unreachable")
 
 
@@ -45,15 +40,10 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def phase_of(path: str, context: str | None = None) -> str:
-    """The phase of a task from its file path. The health role belongs to the phase
-    it was included from (CONTEXT: verify, or rollback), `verify` by default."""
-    if "roles/health/" in path:
-        return context or "verify"
-    for needle, phase in PHASES:
-        if needle in path:
-            return phase
-    return "other"
+def _tags(event: dict) -> set[str]:
+    """The tags of an event's task (none in a timeline written before the callback
+    recorded them)."""
+    return set(event.get("tags") or ())
 
 
 def tasks_run(events: Iterable[dict]) -> dict[str, int]:
@@ -73,39 +63,41 @@ def tasks_run(events: Iterable[dict]) -> dict[str, int]:
 
 def phases(events: Sequence[dict], end: float) -> dict[str, float]:
     """Seconds per phase: each task lasts from its start to the next task's start (the
-    last one to END). Health checks count in the phase they were included from."""
+    last one to END), in the phase its tags give (_phases.py; a task without a phase tag
+    in the previous task's phase)."""
     starts = [e for e in events if e["event"] == "task_start"]
     totals: dict[str, float] = {}
-    context = "verify"
+    phase: str | None = None
     for event, nxt in zip(starts, [*starts[1:], None], strict=True):
-        path = event.get("path", "")
-        if "roles/rollback/" in path or "roles/deploy/tasks/recover" in path:
-            context = "rollback"
-        phase = phase_of(path, context)
+        phase = _phases.phase_of(event.get("tags"), phase)
         stop = nxt["t"] if nxt is not None else end
         totals[phase] = totals.get(phase, 0.0) + max(0.0, stop - event["t"])
     return {k: round(v, 3) for k, v in totals.items()}
 
 
 def auto_rollback(events: Sequence[dict]) -> dict[str, float | None]:
-    """Epoch times of an automatic rollback: the new release was found unhealthy (its
-    health gate failed or, rolling, the switch refused its containers), the restore of
-    the previous release started, the restored release passed its health check. A
-    moment that did not happen is None."""
+    """Epoch times of an automatic rollback: the new release was found unhealthy (a task
+    of its health gate or, rolling, of its switch failed: GATES), the restore of the
+    previous release started (the first RESTORE task of the rollback phase), the restored
+    release passed its health check (a HEALTH task of the rollback phase succeeded after
+    that). A moment that did not happen is None."""
     gate_failed = restore_start = restored_healthy = None
     for event in events:
-        path = event.get("path", "")
+        tags = _tags(event)
+        rollback = _phases.tagged_phase(tags) == "rollback"
         if (
             gate_failed is None
             and event["event"] == "result"
             and event["status"] == "failed"
-            and any(gate in path for gate in GATES)
+            and not rollback
+            and tags & set(GATES)
         ):
             gate_failed = event["t"]
         if (
             restore_start is None
             and event["event"] == "task_start"
-            and "roles/rollback/tasks/restore" in path
+            and rollback
+            and tags & set(RESTORE)
         ):
             restore_start = event["t"]
         if (
@@ -113,7 +105,8 @@ def auto_rollback(events: Sequence[dict]) -> dict[str, float | None]:
             and restored_healthy is None
             and event["event"] == "result"
             and event["status"] in ("ok", "changed")
-            and "roles/health/" in path
+            and rollback
+            and HEALTH in tags
             and event["t"] >= restore_start
         ):
             restored_healthy = event["t"]

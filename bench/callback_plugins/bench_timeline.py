@@ -2,8 +2,8 @@
 
 Loaded only when the bench puts this directory on ANSIBLE_CALLBACK_PLUGINS; writes
 to the file named by SFS_BENCH_TIMELINE (nothing when unset). It records task
-names, file paths, hosts, statuses and epoch timestamps, never a result's content
-(results can hold secrets).
+names, tags (bench/timeline.py reads the phases from them), file paths, hosts,
+statuses and epoch timestamps, never a result's content (results can hold secrets).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ short_description: Timeline of task starts and host results, for bench/
 description:
   - Appends one JSON line per task start and per host result (with an epoch timestamp)
     to the file named by the environment variable C(SFS_BENCH_TIMELINE).
-  - Writes names, paths, hosts and statuses only, never the content of a result.
+  - Writes names, tags, paths, hosts and statuses only, never the content of a result.
 """
 
 
@@ -44,13 +44,15 @@ class CallbackModule(CallbackBase):
             out.write(line + "\n")
 
     @staticmethod
-    def _task_fields(task: Any) -> dict[str, str]:
+    def _task_fields(task: Any) -> dict[str, Any]:
         role = getattr(task, "_role", None)
         return {
             "task": task.get_name(),
             "path": task.get_path() or "",
             "role": role.get_name() if role else "",
             "action": task.action or "",
+            # its own and inherited tags (blocks, imports, apply), once each
+            "tags": sorted({str(tag) for tag in task.tags or ()}),
         }
 
     def v2_playbook_on_start(self, playbook: Any) -> None:

@@ -121,32 +121,39 @@ def test_kept_serving_means_one_version_answered_throughout(samples, expected):
 # -- timelines ----------------------------------------------------------------------------
 
 
-def start(t: float, path: str, task: str = "t") -> dict:
-    return {"event": "task_start", "t": t, "path": path, "task": task}
+def start(t: float, path: str, tags: tuple[str, ...] = (), task: str = "t") -> dict:
+    return {"event": "task_start", "t": t, "path": path, "task": task, "tags": list(tags)}
 
 
-def result(t: float, path: str, status: str) -> dict:
-    return {"event": "result", "t": t, "path": path, "status": status, "host": "h"}
+def result(t: float, path: str, status: str, tags: tuple[str, ...] = ()) -> dict:
+    return {"event": "result", "t": t, "path": path, "status": status, "host": "h",
+            "tags": list(tags)}  # fmt: skip
 
 
 DEPLOY = "/r/roles/deploy/tasks/"
+PREFLIGHT, LOCK, PULL = ("deploy_preflight",), ("release_lock",), ("deploy_pull",)
+VERIFY = ("deploy_verify", "release_verify")  # the deploy's health gate
+RECOVER = ("deploy_recover",)
+RESTORE = ("deploy_recover", "release_switch")  # the restore's switch back
+RESTORED = ("deploy_recover", "release_verify")  # and its health check
+PRUNE = ("deploy_prune",)
 EVENTS = [
-    start(10.0, "/r/playbooks/deploy.yml:15"),
-    result(10.2, "/r/playbooks/deploy.yml:15", "ok"),
-    start(10.5, DEPLOY + "lock.yml:2"),
-    result(11.0, DEPLOY + "lock.yml:2", "ok"),
-    start(11.0, DEPLOY + "pull.yml:3"),
-    result(15.0, DEPLOY + "pull.yml:3", "changed"),
-    start(15.0, "/r/roles/health/tasks/main.yml:2"),
-    result(40.0, "/r/roles/health/tasks/main.yml:2", "failed"),
-    start(40.5, DEPLOY + "recover.yml:2"),
-    result(40.7, DEPLOY + "recover.yml:2", "changed"),
-    start(41.0, "/r/roles/rollback/tasks/restore.yml:5"),
-    result(44.0, "/r/roles/rollback/tasks/restore.yml:5", "changed"),
-    start(44.0, "/r/roles/health/tasks/main.yml:2"),
-    result(50.0, "/r/roles/health/tasks/main.yml:2", "ok"),
-    start(50.0, DEPLOY + "prune.yml:9"),
-    result(50.1, DEPLOY + "prune.yml:9", "skipped"),
+    start(10.0, "/r/playbooks/deploy.yml:15", PREFLIGHT),
+    result(10.2, "/r/playbooks/deploy.yml:15", "ok", PREFLIGHT),
+    start(10.5, DEPLOY + "lock.yml:2", LOCK),
+    result(11.0, DEPLOY + "lock.yml:2", "ok", LOCK),
+    start(11.0, DEPLOY + "pull.yml:3", PULL),
+    result(15.0, DEPLOY + "pull.yml:3", "changed", PULL),
+    start(15.0, "/r/roles/health/tasks/main.yml:2", VERIFY),
+    result(40.0, "/r/roles/health/tasks/main.yml:2", "failed", VERIFY),
+    start(40.5, DEPLOY + "recover.yml:2", RECOVER),
+    result(40.7, DEPLOY + "recover.yml:2", "changed", RECOVER),
+    start(41.0, "/r/roles/rollback/tasks/restore.yml:5", RESTORE),
+    result(44.0, "/r/roles/rollback/tasks/restore.yml:5", "changed", RESTORE),
+    start(44.0, "/r/roles/health/tasks/main.yml:2", RESTORED),
+    result(50.0, "/r/roles/health/tasks/main.yml:2", "ok", RESTORED),
+    start(50.0, DEPLOY + "prune.yml:9", PRUNE),
+    result(50.1, DEPLOY + "prune.yml:9", "skipped", PRUNE),
 ]
 
 
@@ -156,12 +163,33 @@ def test_tasks_run_counts_results_that_ran_a_module():
     }  # fmt: skip
 
 
-def test_phases_sum_task_times_with_health_in_its_context():
+def test_phases_sum_task_times_by_their_tags():
     phases = timeline.phases(EVENTS, end=51.0)
+    # the automatic rollback's first steps (recover), its restore and health check: rollback
     assert phases == {
-        "preflight": 0.5, "lock": 0.5, "pull": 4.0, "verify": 25.5, "recover": 0.5,
-        "rollback": 9.0, "prune": 1.0,
+        "preflight": 0.5, "lock": 0.5, "pull": 4.0, "verify": 25.5, "rollback": 9.5,
+        "prune": 1.0,
     }  # fmt: skip
+
+
+def test_phases_do_not_depend_on_task_files():
+    """Renaming or moving a task file moves no time: only the tags count."""
+    moved = [{**e, "path": f"/elsewhere/renamed_{i}.yml:1"} for i, e in enumerate(EVENTS)]
+    assert timeline.phases(moved, end=51.0) == timeline.phases(EVENTS, end=51.0)
+    assert timeline.auto_rollback(moved) == timeline.auto_rollback(EVENTS)
+
+
+def test_a_task_without_a_phase_tag_counts_in_the_previous_phase():
+    events = [
+        start(0.0, "a", PULL),
+        start(1.0, "b"),  # an included task list without tags
+        start(3.0, "c", ("always",)),  # a role's argument check
+        start(4.0, "d", PRUNE),
+    ]
+    assert timeline.phases(events, end=5.0) == {"pull": 4.0, "prune": 1.0}
+    assert timeline.phases([start(0.0, "a")], end=2.0) == {"other": 2.0}
+    # timelines written before the callback recorded tags: no field at all
+    assert timeline.phases([{"event": "task_start", "t": 0.0, "path": "x"}], 1.0) == {"other": 1.0}
 
 
 def test_auto_rollback_moments():
@@ -174,16 +202,18 @@ def test_auto_rollback_moments():
 
 
 def test_auto_rollback_moments_of_a_refused_rolling_deploy():
+    switch = ("release_switch",)
     refused = [
-        start(10.0, DEPLOY + "switch.yml:6"),
-        result(30.0, DEPLOY + "switch.yml:6", "failed"),  # new containers fail healthchecks
-        start(30.1, DEPLOY + "compose_failed.yml:6"),
+        start(10.0, DEPLOY + "switch.yml:6", switch),
+        # new containers fail healthchecks
+        result(30.0, DEPLOY + "switch.yml:6", "failed", switch),
+        start(30.1, DEPLOY + "compose_failed.yml:6"),  # no tag: the switch's failure message
         result(30.2, DEPLOY + "compose_failed.yml:6", "failed"),
-        start(30.5, DEPLOY + "recover.yml:2"),
-        start(31.0, "/r/roles/rollback/tasks/restore.yml:7"),
-        result(33.0, "/r/roles/rollback/tasks/restore.yml:7", "ok"),
-        start(33.0, "/r/roles/health/tasks/main.yml:2"),
-        result(35.0, "/r/roles/health/tasks/main.yml:2", "ok"),
+        start(30.5, DEPLOY + "recover.yml:2", RECOVER),
+        start(31.0, "/r/roles/rollback/tasks/restore.yml:7", RESTORE),
+        result(33.0, "/r/roles/rollback/tasks/restore.yml:7", "ok", RESTORE),
+        start(33.0, "/r/roles/health/tasks/main.yml:2", RESTORED),
+        result(35.0, "/r/roles/health/tasks/main.yml:2", "ok", RESTORED),
     ]
     assert timeline.auto_rollback(refused) == {
         "gate_failed": 30.0, "restore_start": 31.0, "restored_healthy": 35.0,

@@ -1,6 +1,6 @@
-"""The pure parts of the deploy_summary and deploy_notify callbacks
-(plugins/plugin_utils/_deploy_summary.py); tests/integration/test_summary_notify.py
-shows them on a real target."""
+"""The pure parts of the deploy_summary callback and its webhook
+(plugins/plugin_utils/_deploy_summary.py); the phase of a task: test__phases.py;
+tests/integration/test_summary_notify.py shows them on a real target."""
 
 from __future__ import annotations
 
@@ -11,140 +11,9 @@ from ansible_collections.stickforstats.deploy.plugins.plugin_utils._deploy_summa
     host_rows,
     overall,
     payload,
-    phase_of,
     summary_lines,
     url_label,
 )
-
-ROOT = "/work/main"
-
-
-@pytest.mark.parametrize(
-    "path,action,in_deploy,previous,phase",
-    [
-        (
-            f"{ROOT}/roles/deploy/tasks/pull.yml:12",
-            "community.docker.docker_compose_v2_pull",
-            True,
-            "stage",
-            "pull",
-        ),
-        (
-            f"{ROOT}/roles/deploy/tasks/migrate.yml:2",
-            "community.docker.docker_compose_v2_run",
-            True,
-            "pull",
-            "migrate",
-        ),
-        (
-            f"{ROOT}/roles/deploy/tasks/switch.yml:8",
-            "stickforstats.deploy.compose_rollout",
-            True,
-            "migrate",
-            "switch",
-        ),
-        (
-            f"{ROOT}/roles/deploy/tasks/verify.yml:2",
-            "ansible.builtin.include_role",
-            True,
-            "switch",
-            "verify",
-        ),
-        (
-            f"{ROOT}/roles/health/tasks/main.yml:2",
-            "stickforstats.deploy.health_check",
-            True,
-            "verify",
-            "verify",
-        ),
-        (
-            f"{ROOT}/roles/deploy/tasks/record.yml:30",
-            "stickforstats.deploy.release_record",
-            True,
-            "verify",
-            "record",
-        ),
-        # a failed Compose task's message counts in the phase that failed
-        (
-            f"{ROOT}/roles/deploy/tasks/compose_failed.yml:7",
-            "ansible.builtin.fail",
-            True,
-            "switch",
-            "switch",
-        ),
-        # the deploy's automatic rollback, and its health check
-        (
-            f"{ROOT}/roles/deploy/tasks/recover.yml:2",
-            "stickforstats.deploy.release_history",
-            True,
-            "switch",
-            "rollback",
-        ),
-        (
-            f"{ROOT}/roles/rollback/tasks/restore.yml:9",
-            "stickforstats.deploy.compose_rollout",
-            True,
-            "rollback",
-            "rollback",
-        ),
-        (
-            f"{ROOT}/roles/health/tasks/main.yml:2",
-            "stickforstats.deploy.health_check",
-            True,
-            "rollback",
-            "rollback",
-        ),
-        # a role's argument check (Ansible's task, no path) counts where the role was included
-        ("", "ansible.builtin.validate_argument_spec", True, "rollback", "rollback"),
-        (
-            f"{ROOT}/roles/health/meta/argument_specs.yml",
-            "ansible.builtin.validate_argument_spec",
-            True,
-            "verify",
-            "verify",
-        ),
-        (
-            f"{ROOT}/roles/deploy/tasks/batches.yml:5",
-            "ansible.builtin.include_role",
-            True,
-            "unlock",
-            "rollback",
-        ),
-        # rollback.yml: the restore's switch, its health check, the record
-        (
-            f"{ROOT}/roles/rollback/tasks/main.yml:2",
-            "stickforstats.deploy.deploy_lock",
-            False,
-            None,
-            "lock",
-        ),
-        (
-            f"{ROOT}/roles/rollback/tasks/restore.yml:9",
-            "stickforstats.deploy.compose_rollout",
-            False,
-            "lock",
-            "switch",
-        ),
-        (
-            f"{ROOT}/roles/health/tasks/main.yml:2",
-            "stickforstats.deploy.health_check",
-            False,
-            "record",
-            "verify",
-        ),
-        (
-            f"{ROOT}/roles/rollback/tasks/restore.yml:50",
-            "ansible.builtin.file",
-            False,
-            "verify",
-            "record",
-        ),
-        (f"{ROOT}/playbooks/deploy.yml:14", "ansible.builtin.assert", False, None, "other"),
-    ],
-)
-def test_phase_of(path, action, in_deploy, previous, phase):
-    assert phase_of(path, action, in_deploy=in_deploy, previous=previous) == phase
-
 
 ENTRY = {
     "event": "deploy",

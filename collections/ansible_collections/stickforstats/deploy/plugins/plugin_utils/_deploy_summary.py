@@ -1,10 +1,10 @@
-"""Pure parts of the deploy_summary and deploy_notify callbacks (unit-tested).
+"""Pure parts of the deploy_summary callback and its webhook (unit-tested).
 
 The roles publish, with ``ansible.builtin.set_stats`` (run-wide, aggregated),
 one entry per host under ``stickforstats_summary``: event (deploy, rollback),
 version, previous, after (what serves at the end), outcome (success, failed,
-rolled_back), health_attempts, environment, by. The callbacks add the time of
-each phase, measured per host from the task files that ran.
+rolled_back), health_attempts, environment, by. The callback adds the time of
+each phase, measured per host from the tags of the tasks that ran (_phases.py).
 """
 
 from __future__ import annotations
@@ -15,38 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 STATS_KEY = "stickforstats_summary"
-# The phases shown, in order; the others (preflight, lock, stage, record ...) count in the total.
+# The phases shown, in order (names of _phases.py's table); the others (preflight, lock,
+# stage, record ...) count in the total.
 PHASES = ("pull", "migrate", "switch", "verify", "rollback")
 OUTCOMES = ("success", "rolled_back", "failed")  # worst last
-_DEPLOY_TASK_FILE = re.compile(r"roles/deploy/tasks/([a-z_]+)\.ya?ml")
 _SAFE_TEXT = re.compile(r"[^A-Za-z0-9_.:@+/ -]")
-
-
-def phase_of(path: str, action: str, *, in_deploy: bool, previous: str | None) -> str:
-    """The phase of a task from its file PATH and ACTION. IN_DEPLOY: this host ran a
-    task of roles/deploy before (the deploy's automatic rollback), PREVIOUS: the phase
-    of this host's previous task (included task files count in the phase that included
-    them)."""
-    if not path or action.endswith("validate_argument_spec"):
-        return previous or "other"  # made by Ansible (a role's argument check): its includer's
-    if "roles/health/" in path:
-        return "rollback" if previous == "rollback" else "verify"
-    if "roles/deploy/tasks/compose_failed" in path:
-        return previous or "other"
-    if in_deploy and (
-        "roles/rollback/" in path
-        or "roles/deploy/tasks/recover" in path
-        or "roles/deploy/tasks/batches" in path
-    ):
-        return "rollback"
-    if "roles/rollback/tasks/restore" in path:  # rollback.yml
-        return "switch" if action.endswith("compose_rollout") else "record"
-    if "roles/rollback/" in path:
-        return "lock"
-    found = _DEPLOY_TASK_FILE.search(path)
-    if found:
-        return found.group(1)
-    return "other"
 
 
 def _text(value: Any, default: str = "") -> str:

@@ -1,8 +1,8 @@
-"""What the deploy_summary and deploy_notify callbacks both collect during a run:
-the time each host spends in each phase (from the task file each task comes from),
-the playbook's event, and at the end the rows of the summary (set_stats entries of
-the roles, see _deploy_summary.py). Reads task paths, actions, hosts and statuses,
-never the content of a result."""
+"""What the deploy_summary callback collects during a run: the time each host spends
+in each phase (from the tags of each task, _phases.py), the playbook's event, and at
+the end the rows of the summary (set_stats entries of the roles, see
+_deploy_summary.py). Reads task tags, hosts and statuses, never the content of a
+result. Each task is timed once per host."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from ansible.plugins.callback import CallbackBase
 from ansible_collections.stickforstats.deploy.plugins.plugin_utils._deploy_summary import (
     STATS_KEY,
     host_rows,
-    phase_of,
 )
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils._phases import phase_of
 
 
 def _plain(value: Any) -> Any:
@@ -47,7 +47,6 @@ class SummaryCollector(CallbackBase):
         self._host_started: dict[tuple[str, str], float] = {}
         self._timings: dict[str, dict[str, float]] = {}
         self._last_phase: dict[str, str] = {}
-        self._in_deploy: set[str] = set()
         self._fallback: dict[str, str] = {}
 
     # -- what the run is ------------------------------------------------------
@@ -73,12 +72,12 @@ class SummaryCollector(CallbackBase):
 
     @staticmethod
     def _environment(play: Any) -> str:
-        """The inventory's stickforstats_environment, when it is plain text (for hosts
+        """The inventory's release_environment, when it is plain text (for hosts
         that fail before the roles say it)."""
         try:
             manager = play.get_variable_manager()
             hosts = manager._inventory.get_hosts(play.hosts)
-            value = manager.get_vars(play=play, host=hosts[0]).get("stickforstats_environment")
+            value = manager.get_vars(play=play, host=hosts[0]).get("release_environment")
         except Exception:  # noqa: BLE001 (a summary never breaks a run)
             return ""
         return str(value) if isinstance(value, str) and "{" not in value else ""
@@ -105,20 +104,21 @@ class SummaryCollector(CallbackBase):
             start = self._host_started.pop(
                 (host, task._uuid), self._task_started.get(task._uuid, now)
             )
-            path = task.get_path() or ""
-            if "roles/deploy/" in path:
-                self._in_deploy.add(host)
-            phase = phase_of(
-                path,
-                task.action or "",
-                in_deploy=host in self._in_deploy,
-                previous=self._last_phase.get(host),
-            )
-            self._last_phase[host] = phase
-            phases = self._timings.setdefault(host, {})
-            phases[phase] = phases.get(phase, 0.0) + max(0.0, now - start)
+            self.add_time(host, task.tags, max(0.0, now - start))
         except Exception:  # noqa: BLE001 (a summary never breaks a run)
             return
+
+    def add_time(self, host: str, tags: Any, seconds: float) -> None:
+        """Count SECONDS of HOST's task carrying TAGS in its phase (a task without a phase
+        tag in the phase of the host's previous task)."""
+        phase = phase_of(tags, previous=self._last_phase.get(host))
+        self._last_phase[host] = phase
+        phases = self._timings.setdefault(host, {})
+        phases[phase] = phases.get(phase, 0.0) + seconds
+
+    def timings(self) -> dict[str, dict[str, float]]:
+        """Seconds per phase per host so far."""
+        return {host: dict(phases) for host, phases in self._timings.items()}
 
     def v2_runner_on_ok(self, result: Any) -> None:
         self._timed(result)
