@@ -97,6 +97,7 @@ recorded:
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._image_reference import (  # noqa: E402
@@ -106,6 +107,13 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._image_refere
 
 _PULLED_DIGEST = re.compile(r"^Digest: (sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
 _DOWNLOADED = re.compile(r"^Status: Downloaded newer image", re.MULTILINE)
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "images": {"type": "dict", "default": {}},
+    "release_dir": {"type": "path"},
+    "pull": {"type": "str", "choices": ["always", "missing", "never"], "default": "missing"},
+    "missing": {"type": "str", "choices": ["fail", "omit"], "default": "fail"},
+}
 
 
 def repo_digests(inspected: dict, repository: str) -> list[str]:
@@ -214,19 +222,7 @@ class Pins:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "images": {"type": "dict", "default": {}},
-            "release_dir": {"type": "path"},
-            "pull": {
-                "type": "str",
-                "choices": ["always", "missing", "never"],
-                "default": "missing",
-            },
-            "missing": {"type": "str", "choices": ["fail", "omit"], "default": "fail"},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     images = module.params["images"]
     recorded = False
     if module.params["release_dir"]:
