@@ -104,6 +104,9 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._image_refere
     ImageReference,
     ImageReferenceError,
 )
+from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import (  # noqa: E402
+    MANIFEST,
+)
 
 _PULLED_DIGEST = re.compile(r"^Digest: (sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
 _DOWNLOADED = re.compile(r"^Status: Downloaded newer image", re.MULTILINE)
@@ -139,7 +142,7 @@ def recorded_pins(release_dir: str) -> dict[str, str] | None:
     """The pins release.json in RELEASE_DIR recorded; None when it recorded none (or
     the release has no release.json)."""
     try:
-        with open(os.path.join(release_dir, "release.json"), encoding="utf-8") as handle:
+        with open(os.path.join(release_dir, MANIFEST), encoding="utf-8") as handle:
             pins = json.load(handle).get("pins")
     except FileNotFoundError:
         return None
