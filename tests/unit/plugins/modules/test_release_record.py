@@ -9,11 +9,11 @@ import hashlib
 import os
 from pathlib import Path
 
+from ansible_collections.stickforstats.deploy.plugins.module_utils._durable import replace_symlink
 from ansible_collections.stickforstats.deploy.plugins.modules.release_record import (
     for_controller,
     image_digests,
     recorded_files,
-    replace_symlink,
     restrict_manifests,
     write_atomically,
 )

@@ -16,18 +16,14 @@ import os
 import time
 
 from ansible_collections.stickforstats.deploy.plugins.module_utils._durable import (
-    replace_symlink,
     write_atomically,
 )
-from ansible_collections.stickforstats.deploy.plugins.module_utils._history import append_event
+from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import Layout
 
 
 def current_release(root: str) -> str:
     """The release ROOT/current points at ('' when none)."""
-    try:
-        return os.path.basename(os.readlink(os.path.join(root, "current")))
-    except OSError:
-        return ""
+    return Layout(root).current()
 
 
 def serving_release(root: str, proxy_state: str) -> str:
@@ -38,7 +34,7 @@ def serving_release(root: str, proxy_state: str) -> str:
     except (OSError, ValueError):
         return ""
     release = os.path.normpath(str(state.get("release") or ""))
-    releases = os.path.join(root, "releases")
+    releases = Layout(root).releases
     if os.path.dirname(release) != releases or not os.path.isdir(release):
         return ""
     return os.path.basename(release)
@@ -46,7 +42,8 @@ def serving_release(root: str, proxy_state: str) -> str:
 
 def reconcile(root: str, proxy_state: str, by: str, write: bool) -> dict:
     """{} when the records name what serves; otherwise {'from', 'to', 'event'}, written when WRITE."""
-    recorded, serving = current_release(root), serving_release(root, proxy_state)
+    layout = Layout(root)
+    recorded, serving = layout.current(), serving_release(root, proxy_state)
     if not serving or serving == recorded:
         return {}
     now = time.time()
@@ -63,7 +60,7 @@ def reconcile(root: str, proxy_state: str, by: str, write: bool) -> dict:
         ),
     }
     if write:
-        manifest = os.path.join(root, "releases", serving, "release.json")
+        manifest = layout.manifest(serving)
         if not os.path.exists(manifest):
             # Kept (a rollback target, pruned by the history) like any recorded release.
             write_atomically(manifest, json.dumps({
@@ -71,6 +68,6 @@ def reconcile(root: str, proxy_state: str, by: str, write: bool) -> dict:
                 "deployed_by": by, "deployed_at": event["at"], "previous": recorded,
                 "outcome": "reconciled", "note": event["reason"],
             }, sort_keys=True, indent=4) + "\n")  # fmt: skip
-        replace_symlink(os.path.join(root, "current"), os.path.join("releases", serving))
-        append_event(os.path.join(root, "history.jsonl"), event)
+        layout.switch_current(serving)
+        layout.append(event)
     return {"from": recorded, "to": serving, "event": event}

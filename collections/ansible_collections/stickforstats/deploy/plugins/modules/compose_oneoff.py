@@ -134,11 +134,25 @@ import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._redact import (  # noqa: E402
     redact,
 )
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "project_src": {"type": "path", "required": True},
+    "project_name": {"type": "str", "required": True},
+    "files": {"type": "list", "elements": "str", "default": ["docker-compose.yml"]},
+    "service": {"type": "str", "required": True},
+    "argv": {"type": "list", "elements": "str", "required": True},
+    "timeout": {"type": "int", "required": True},
+    "stop_grace": {"type": "int", "default": 10},
+    "no_deps": {"type": "bool", "default": False},
+    "output_lines": {"type": "int", "default": 10},
+    "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
+}
 
 PROGRESS = re.compile(
     r"^\s*(Container|Network|Volume) \S+\s+"
@@ -261,21 +275,7 @@ def stop_on_signals() -> None:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "project_src": {"type": "path", "required": True},
-            "project_name": {"type": "str", "required": True},
-            "files": {"type": "list", "elements": "str", "default": ["docker-compose.yml"]},
-            "service": {"type": "str", "required": True},
-            "argv": {"type": "list", "elements": "str", "required": True},
-            "timeout": {"type": "int", "required": True},
-            "stop_grace": {"type": "int", "default": 10},
-            "no_deps": {"type": "bool", "default": False},
-            "output_lines": {"type": "int", "default": 10},
-            "redact": {"type": "list", "elements": "str", "default": [], "no_log": True},
-        },
-        supports_check_mode=False,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=False)
     p = module.params
     if p["timeout"] <= 0:
         module.fail_json(msg=f"timeout must be a number of seconds above 0, not {p['timeout']}")

@@ -209,209 +209,45 @@ waited:
   returned: when the lock was taken after waiting
 """
 
-import contextlib  # noqa: E402
-import os  # noqa: E402
-import time  # noqa: E402
+from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
-from ansible_collections.stickforstats.deploy.plugins.module_utils import _lock  # noqa: E402
-from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
-    read_events,
-)
-from ansible_collections.stickforstats.deploy.plugins.module_utils._truth import (  # noqa: E402
-    current_release,
-    reconcile,
-    serving_release,
+from ansible_collections.stickforstats.deploy.plugins.module_utils._lock_request import (  # noqa: E402
+    Host,
+    LockRequest,
+    answer,
 )
 
-# Seconds between two looks at a live lock while queueing behind it.
-POLL = 2.0
-
-
-def make_directories(paths: list[str]) -> list[str]:
-    """Makes each missing directory (mode 0750); returns those made."""
-    made = []
-    for directory in paths:
-        if not os.path.isdir(directory):
-            os.makedirs(directory, mode=0o750, exist_ok=True)
-            os.chmod(directory, 0o750)
-            made.append(directory)
-    return made
-
-
-def kept_releases(root: str) -> list[str]:
-    """Releases under ROOT/releases/<version>/ that were recorded (have release.json)."""
-    releases = os.path.join(root, "releases")
-    try:
-        names = os.listdir(releases)
-    except OSError:
-        return []
-    return sorted(n for n in names if os.path.isfile(os.path.join(releases, n, "release.json")))
-
-
-def refusal(path: str, lock: dict, verdict: _lock.Verdict, p: dict, now: float) -> str:
-    msg = f"Deploy lock {path} is {_lock.describe(lock, now)}; it is alive ({verdict.why})."
-    if p["wait"] > 0:
-        return msg + f" Waited {p['wait']} s for it."
-    queue = f": {p['command']}" if p["command"] else " with -e deploy_lock_wait=SECONDS"
-    return (
-        msg + " Wait for it to finish, or queue behind it (a dead run's lock is taken over"
-        f" on its own within {int(lock.get('lease') or p['stale_after'])} s){queue}"
-    )
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "path": {"type": "path", "required": True},
+    "state": {"type": "str", "default": "present", "choices": ["present", "absent", "query"]},
+    "token": {"type": "str", "no_log": False},
+    "holder": {"type": "str", "default": "unknown"},
+    "purpose": {"type": "str", "default": "deploy"},
+    "lease": {"type": "int", "default": 60},
+    "wait": {"type": "int", "default": 0},
+    "command": {"type": "str", "default": ""},
+    "controller": {"type": "str", "default": ""},
+    "pid": {"type": "int", "default": 0},
+    "live_pids": {"type": "list", "elements": "int"},
+    "proxy_state": {"type": "path"},
+    "stale_after": {"type": "int", "default": 3600},
+    "break_stale": {"type": "bool", "default": False},
+    "directories": {"type": "list", "elements": "path", "default": []},
+    "history_last": {"type": "int", "default": 0},
+}
+REQUIRED_IF = [("state", "present", ["token"]), ("state", "absent", ["token"])]
 
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "state": {
-                "type": "str",
-                "default": "present",
-                "choices": ["present", "absent", "query"],
-            },
-            "token": {"type": "str", "no_log": False},
-            "holder": {"type": "str", "default": "unknown"},
-            "purpose": {"type": "str", "default": "deploy"},
-            "lease": {"type": "int", "default": 60},
-            "wait": {"type": "int", "default": 0},
-            "command": {"type": "str", "default": ""},
-            "controller": {"type": "str", "default": ""},
-            "pid": {"type": "int", "default": 0},
-            "live_pids": {"type": "list", "elements": "int"},
-            "proxy_state": {"type": "path"},
-            "stale_after": {"type": "int", "default": 3600},
-            "break_stale": {"type": "bool", "default": False},
-            "directories": {"type": "list", "elements": "path", "default": []},
-            "history_last": {"type": "int", "default": 0},
-        },
-        required_if=[("state", "present", ["token"]), ("state", "absent", ["token"])],
-        supports_check_mode=True,
+        argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True
     )
-    p = module.params
-    path = p["path"]
-    root = os.path.dirname(path)
-    caller = _lock.Caller(
-        token=p["token"] or "",
-        controller=p["controller"],
-        pid=p["pid"],
-        live_pids=tuple(p["live_pids"]) if p["live_pids"] is not None else None,
-    )
-    if p["state"] == "present" and not module.check_mode:
-        make_directories([root])
-    elif not os.path.isdir(root):  # nothing was ever deployed here: nothing to look at or make
-        module.exit_json(
-            changed=False, lock={}, current="", kept=[], history=[], reconciled={},
-            lock_state="free", lock_why="", serving="",
-        )  # fmt: skip
-
-    started = time.monotonic()
-    deadline = started + max(0, p["wait"]) if p["state"] == "present" else started
-    while True:
-        with _lock.guarded(path) if not module.check_mode else contextlib.nullcontext():
-            now = time.time()
-            found = _lock.read(path)
-            verdict = _lock.judge(found, caller, now, p["stale_after"])
-            result = look(module, root, found, verdict, now)
-            if p["state"] == "query":
-                module.exit_json(**result)
-            if p["state"] == "absent":
-                if verdict.state == "mine":
-                    if not module.check_mode:
-                        _lock.remove(path)
-                    result.update(changed=True, lock={}, lock_state="free", lock_why="")
-                module.exit_json(**result)
-            if verdict.state == "mine":
-                held(module, result)
-            if verdict.state == "live" and not legacy_breakable(found, p, now):
-                if time.monotonic() < deadline:
-                    pass  # queue: look again after POLL seconds, outside the guard
-                else:
-                    module.fail_json(msg=refusal(path, found, verdict, p, now), **result)
-            else:
-                take(module, path, found, verdict, result, now, started)
-        time.sleep(POLL)
-
-
-def legacy_breakable(lock: dict | None, p: dict, now: float) -> bool:
-    """A lock without a lease (an older version's), older than stale_after, with break_stale."""
-    if not lock or lock.get("lease") or not p["break_stale"]:
-        return False
-    return now - float(lock.get("since_epoch") or now) > p["stale_after"]
-
-
-def look(
-    module: AnsibleModule, root: str, found: dict | None, verdict: _lock.Verdict, now: float
-) -> dict:
-    """What the host holds: the lock, what serves (reconciled unless a live run works), kept, history."""
-    p = module.params
-    reconciled = {}
-    proxy_state = p["proxy_state"] or os.path.join(root, "proxy", "state.json")
-    if verdict.state != "live":
-        reconciled = reconcile(root, proxy_state, p["holder"], write=not module.check_mode)
-        if reconciled:
-            module.warn(
-                f"Records reconciled: current named {reconciled['from'] or 'nothing'}, but"
-                f" {reconciled['to']} serves (a run that did not finish); current now names"
-                f" {reconciled['to']}, recorded in the history."
-            )
-    current = reconciled.get("to") or current_release(root)
-    result: dict = {
-        "changed": bool(reconciled) and not module.check_mode,
-        "lock": found or {},
-        "lock_state": verdict.state,
-        "lock_why": verdict.why,
-        "current": current,
-        "serving": serving_release(root, proxy_state) or current,
-        "kept": kept_releases(root),
-        "history": (
-            read_events(os.path.join(root, "history.jsonl"))[-p["history_last"] :]
-            if p["history_last"] > 0
-            else []
-        ),
-        "reconciled": reconciled,
-    }
-    if found and found.get("since_epoch"):
-        result["age"] = round(now - float(found["since_epoch"]), 1)
-    return result
-
-
-def take(
-    module: AnsibleModule, path: str, found: dict | None, verdict: _lock.Verdict,
-    result: dict, now: float, started: float,
-) -> None:  # fmt: skip
-    """Takes the lock (taking over a dead run's), starts its keeper and exits."""
-    p = module.params
-    if found:
-        why = verdict.why or f"older than {p['stale_after']} s, broken with break_stale"
-        result["taken_over"] = {**found, "why": why}
-        module.warn(f"Took over the deploy lock {path}, {_lock.describe(found, now)}: {why}")
-        if not module.check_mode:
-            _lock.remove(path)
-    lock = {
-        "holder": p["holder"],
-        "purpose": p["purpose"],
-        "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-        "since_epoch": now,
-        "token": p["token"],
-        "controller": p["controller"],
-        "pid": p["pid"],
-        "lease": p["lease"],
-    }
-    if not module.check_mode:
-        if not _lock.create(path, lock):  # never under the guard; a writer that ignores it
-            module.fail_json(msg=f"Deploy lock {path} was just taken by another run.", **result)
-        _lock.start_keeper(path, p["token"], p["lease"], now + max(p["stale_after"], 24 * 3600))
-    if time.monotonic() - started > POLL:
-        result["waited"] = round(time.monotonic() - started, 1)
-    result.update(changed=True, lock=lock, lock_state="mine", lock_why="")
-    held(module, result)
-
-
-def held(module: AnsibleModule, result: dict) -> None:
-    """Exits with the lock held by this run, its directories made."""
-    if not module.check_mode:
-        result["made"] = make_directories(module.params["directories"])
-    module.exit_json(**result)
+    host = Host(check_mode=module.check_mode, warn=module.warn)
+    done = answer(LockRequest.from_params(module.params), host)
+    if done.failure is not None:
+        module.fail_json(msg=done.failure, **done.result)
+    module.exit_json(**done.result)
 
 
 if __name__ == "__main__":

@@ -56,8 +56,14 @@ files:
 """
 
 import os  # noqa: E402
+from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "dir": {"type": "path", "required": True},
+    "contents": {"type": "dict", "required": True, "no_log": True},
+}
 
 
 def entries(text: str) -> dict[str, str]:
@@ -79,13 +85,7 @@ def compare(old: dict[str, str], new: dict[str, str]) -> dict[str, list[str]]:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "dir": {"type": "path", "required": True},
-            "contents": {"type": "dict", "required": True, "no_log": True},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     files = {}
     for name, content in sorted(module.params["contents"].items()):
         path = os.path.join(module.params["dir"], name)

@@ -97,15 +97,26 @@ recorded:
 import json  # noqa: E402
 import os  # noqa: E402
 import re  # noqa: E402
+from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._image_reference import (  # noqa: E402
     ImageReference,
     ImageReferenceError,
 )
+from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import (  # noqa: E402
+    MANIFEST,
+)
 
 _PULLED_DIGEST = re.compile(r"^Digest: (sha256:[0-9a-f]{64})\s*$", re.MULTILINE)
 _DOWNLOADED = re.compile(r"^Status: Downloaded newer image", re.MULTILINE)
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "images": {"type": "dict", "default": {}},
+    "release_dir": {"type": "path"},
+    "pull": {"type": "str", "choices": ["always", "missing", "never"], "default": "missing"},
+    "missing": {"type": "str", "choices": ["fail", "omit"], "default": "fail"},
+}
 
 
 def repo_digests(inspected: dict, repository: str) -> list[str]:
@@ -131,7 +142,7 @@ def recorded_pins(release_dir: str) -> dict[str, str] | None:
     """The pins release.json in RELEASE_DIR recorded; None when it recorded none (or
     the release has no release.json)."""
     try:
-        with open(os.path.join(release_dir, "release.json"), encoding="utf-8") as handle:
+        with open(os.path.join(release_dir, MANIFEST), encoding="utf-8") as handle:
             pins = json.load(handle).get("pins")
     except FileNotFoundError:
         return None
@@ -214,19 +225,7 @@ class Pins:
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "images": {"type": "dict", "default": {}},
-            "release_dir": {"type": "path"},
-            "pull": {
-                "type": "str",
-                "choices": ["always", "missing", "never"],
-                "default": "missing",
-            },
-            "missing": {"type": "str", "choices": ["fail", "omit"], "default": "fail"},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     images = module.params["images"]
     recorded = False
     if module.params["release_dir"]:

@@ -71,34 +71,37 @@ appended:
   returned: when O(entry) is given
 """
 
+from typing import Any  # noqa: E402
+
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
     append_event,
     now_utc,
-    read_events,
 )
+from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import (  # noqa: E402
+    last_events,
+)
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "path": {"type": "path", "required": True},
+    "entry": {"type": "dict"},
+    "last": {"type": "int", "default": 10},
+}
 
 
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "path": {"type": "path", "required": True},
-            "entry": {"type": "dict"},
-            "last": {"type": "int", "default": 10},
-        },
-        supports_check_mode=True,
-    )
-    path, entry = module.params["path"], module.params["entry"]
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    path, entry, last = module.params["path"], module.params["entry"], module.params["last"]
     result: dict = {"changed": False}
     if entry is not None:
         appended = {"at": now_utc(), **entry}
         if not module.check_mode:
             append_event(path, appended)
         result.update(changed=True, appended=appended)
-    events = read_events(path)
+    events = last_events(path)
     if entry is not None and module.check_mode:
         events.append(result["appended"])
-    result["events"] = events[-module.params["last"] :] if module.params["last"] > 0 else []
+    result["events"] = events[-last:] if last > 0 else []
     module.exit_json(**result)
 
 

@@ -105,16 +105,30 @@ import fnmatch  # noqa: E402
 import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from typing import Any  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 from ansible_collections.stickforstats.deploy.plugins.module_utils._durable import (  # noqa: E402
-    replace_symlink,
     write_atomically,
 )
 from ansible_collections.stickforstats.deploy.plugins.module_utils._history import (  # noqa: E402
-    append_event,
     now_utc,
 )
+from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import (  # noqa: E402
+    Layout,
+)
+
+ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
+    "root": {"type": "path", "required": True},
+    "version": {"type": "str", "required": True},
+    "previous": {"type": "str", "default": ""},
+    "project_name": {"type": "str", "required": True},
+    "holder": {"type": "str", "required": True},
+    "record": {"type": "bool", "default": True},
+    "pins": {"type": "dict", "default": {}},
+    "history_extra": {"type": "dict", "default": {}},
+}
 
 RECORDED_FILES = ("docker-compose.yml", ".env*", "*.env")
 MANIFEST_MODE = 0o600
@@ -122,9 +136,9 @@ MANIFEST_MODE = 0o600
 
 def restrict_manifests(root: str) -> None:
     """Every release's release.json under ROOT owner only (those written before were 0644)."""
-    releases = os.path.join(root, "releases")
-    for name in sorted(os.listdir(releases)) if os.path.isdir(releases) else []:
-        path = os.path.join(releases, name, "release.json")
+    layout = Layout(root)
+    for name in layout.release_names():
+        path = layout.manifest(name)
         try:
             if os.lstat(path).st_mode & 0o7777 != MANIFEST_MODE and os.path.isfile(path):
                 os.chmod(path, MANIFEST_MODE)
@@ -183,84 +197,105 @@ def image_digests(inspected: list[dict], refs: list[str]) -> dict[str, str]:
     return found
 
 
+def release_images(module: AnsibleModule, release_dir: str) -> dict[str, str]:
+    """Image reference -> its repo digests, for each image of the release's compose file."""
+    compose = os.path.join(release_dir, "docker-compose.yml")
+    rc, out, err = module.run_command(
+        ["docker", "compose", "-p", module.params["project_name"], "--project-directory",
+         release_dir, "-f", compose, "config", "--images"],
+    )  # fmt: skip
+    if rc != 0:
+        module.fail_json(msg=f"docker compose config --images failed: {err.strip()[:500]}")
+    refs = sorted(set(out.split()))
+    inspected = "[]"
+    if refs:
+        rc, inspected, err = module.run_command(["docker", "image", "inspect", *refs])
+        if rc != 0:
+            module.fail_json(msg=f"docker image inspect failed: {err.strip()[:500]}")
+    return image_digests(json.loads(inspected or "[]"), refs)
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """The deploy the module records (its options), for its manifest and history event."""
+
+    version: str
+    previous: str
+    holder: str
+    pins: dict[str, str]
+    history_extra: dict[str, Any]
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> Deploy:
+        return cls(
+            version=params["version"],
+            previous=params["previous"],
+            holder=params["holder"],
+            pins={name: str(ref) for name, ref in sorted(params["pins"].items())},
+            history_extra=dict(params["history_extra"]),
+        )
+
+    def manifest(self, images: dict[str, str], files: dict[str, str], now: str) -> dict:
+        """What release.json holds."""
+        return {
+            "version": self.version,
+            "git_sha": self.version,
+            "images": images,
+            "pins": dict(self.pins),
+            "files": files,
+            "deployed_by": self.holder,
+            "deployed_at": now,
+            "previous": self.previous,
+            "outcome": "success",
+        }
+
+    def event(self, now: str) -> dict:
+        """The history event."""
+        return {
+            "at": now,
+            "event": "deploy",
+            "version": self.version,
+            "previous": self.previous,
+            "outcome": "success",
+            "by": self.holder,
+            **self.history_extra,
+        }
+
+
 def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "root": {"type": "path", "required": True},
-            "version": {"type": "str", "required": True},
-            "previous": {"type": "str", "default": ""},
-            "project_name": {"type": "str", "required": True},
-            "holder": {"type": "str", "required": True},
-            "record": {"type": "bool", "default": True},
-            "pins": {"type": "dict", "default": {}},
-            "history_extra": {"type": "dict", "default": {}},
-        },
-        supports_check_mode=True,
-    )
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     p = module.params
-    release_dir = os.path.join(p["root"], "releases", p["version"])
+    layout = Layout(p["root"])
+    release_dir = layout.release_dir(p["version"])
     if not os.path.isdir(release_dir):
         module.fail_json(msg=f"Release directory {release_dir} does not exist")
     result: dict = {"changed": False}
     now = now_utc()
 
     if p["record"]:
-        compose = os.path.join(release_dir, "docker-compose.yml")
-        rc, out, err = module.run_command(
-            ["docker", "compose", "-p", p["project_name"], "--project-directory", release_dir,
-             "-f", compose, "config", "--images"],
-        )  # fmt: skip
-        if rc != 0:
-            module.fail_json(msg=f"docker compose config --images failed: {err.strip()[:500]}")
-        refs = sorted(set(out.split()))
-        inspected = "[]"
-        if refs:
-            rc, inspected, err = module.run_command(["docker", "image", "inspect", *refs])
-            if rc != 0:
-                module.fail_json(msg=f"docker image inspect failed: {err.strip()[:500]}")
-        manifest = {
-            "version": p["version"],
-            "git_sha": p["version"],
-            "images": image_digests(json.loads(inspected or "[]"), refs),
-            "pins": {name: str(ref) for name, ref in sorted(p["pins"].items())},
-            "files": recorded_files(release_dir),
-            "deployed_by": p["holder"],
-            "deployed_at": now,
-            "previous": p["previous"],
-            "outcome": "success",
-        }
-        appended = {
-            "at": now,
-            "event": "deploy",
-            "version": p["version"],
-            "previous": p["previous"],
-            "outcome": "success",
-            "by": p["holder"],
-            **p["history_extra"],
-        }
+        deploy = Deploy.from_params(p)
+        manifest = deploy.manifest(
+            release_images(module, release_dir), recorded_files(release_dir), now
+        )
         if not module.check_mode:
             write_atomically(
-                os.path.join(release_dir, "release.json"),
+                layout.manifest(p["version"]),
                 json.dumps(manifest, indent=4, sort_keys=True) + "\n",
                 mode=MANIFEST_MODE,
             )
             restrict_manifests(p["root"])
-        result.update(changed=True, manifest=for_controller(manifest), appended=appended)
+        result.update(changed=True, manifest=for_controller(manifest), appended=deploy.event(now))
 
-    link = os.path.join(p["root"], "current")
-    target = os.path.join("releases", p["version"])
+    # The one switch of current (module_utils/_layout.py), for deploys and rollbacks alike.
     if module.check_mode:
-        try:
-            switched = os.readlink(link) != target
-        except OSError:
-            switched = True
+        switched = layout.would_switch(p["version"])
     else:
-        switched = replace_symlink(link, target)
+        switched = layout.switch_current(p["version"])
     result["switched"] = switched
     result["changed"] = result["changed"] or switched
 
     if p["record"] and not module.check_mode:
-        append_event(os.path.join(p["root"], "history.jsonl"), result["appended"])
+        layout.append(result["appended"])
     module.exit_json(**result)
 
 
