@@ -2,7 +2,7 @@
 
 The lock records a controller id (STICKFORSTATS_CONTROLLER, else the host
 name). Whatever the timing, one run holds the lock at a time: a run that does
-not get it fails saying the lock is held (deploy_lock_wait is 0), and a dead
+not get it fails saying the lock is held (release_lock_wait is 0), and a dead
 run's lock is taken over by exactly one of two runs racing for it.
 """
 

@@ -105,12 +105,12 @@ def test_a_live_lock_is_refused_naming_the_command_that_queues(
     assert taken["changed"], taken
     refused = run_module(
         tmp_path, path=lock_path, token="t2", holder="bob", controller="ci-2", pid=7,
-        live_pids=[7], command="ansible-playbook deploy.yml -e deploy_lock_wait=900",
+        live_pids=[7], command="ansible-playbook deploy.yml -e release_lock_wait=900",
     )  # fmt: skip
     assert refused.get("failed"), refused
     assert "held by alice (ansible-playbook pid 100 on ci-1) for deploy c0ffee2" in refused["msg"]
     assert "it is alive" in refused["msg"]
-    assert refused["msg"].endswith(": ansible-playbook deploy.yml -e deploy_lock_wait=900")
+    assert refused["msg"].endswith(": ansible-playbook deploy.yml -e release_lock_wait=900")
 
 
 def test_a_dead_runs_lock_is_taken_over_at_once_on_its_controller(

@@ -189,7 +189,7 @@ def refusal(request: LockRequest, lock: dict, verdict: _lock.Verdict, now: float
     msg = f"Deploy lock {request.path} is {_lock.describe(lock, now)}; it is alive ({verdict.why})."
     if request.wait > 0:
         return msg + f" Waited {request.wait} s for it."
-    queue = f": {request.command}" if request.command else " with -e deploy_lock_wait=SECONDS"
+    queue = f": {request.command}" if request.command else " with -e release_lock_wait=SECONDS"
     return (
         msg + " Wait for it to finish, or queue behind it (a dead run's lock is taken over"
         f" on its own within {int(lock.get('lease') or request.stale_after)} s){queue}"

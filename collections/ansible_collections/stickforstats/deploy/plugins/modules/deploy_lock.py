@@ -129,7 +129,7 @@ EXAMPLES = r"""
 - name: This run holds the deploy lock
   stickforstats.deploy.deploy_lock:
     path: /opt/stickforstats/lock
-    token: "{{ deploy_run_token }}"
+    token: "{{ release_run_token }}"
     holder: "{{ lookup('ansible.builtin.env', 'GITHUB_ACTOR', default='operator') }}"
     purpose: deploy {{ app_version }}
     wait: 600  # queue behind a live deploy for up to 10 minutes
