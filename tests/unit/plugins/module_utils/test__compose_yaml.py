@@ -241,3 +241,15 @@ def test_any_commented_service_rewrites_stably(
     for _key, _value, comment in labels:
         assert comment in out
     assert _compose_yaml.dump(_compose_yaml.load(out)) == out
+
+
+def test_a_comment_after_an_anchor_moves_to_its_own_line() -> None:
+    """ruamel.yaml 0.19.1's quirk, said in _compose_yaml's docstring: the comment stays,
+    on its own line, the data does not change, and the output reads back to itself."""
+    text = (
+        "x-env: &env  # shared\n  A: '1'\nservices:\n  app:\n    build: .\n    environment: *env\n"
+    )
+    out = rewrite(text, {"app": BACKEND})
+    assert "# shared" in out and "x-env: &env  # shared" not in out
+    assert yaml.safe_load(out)["services"]["app"]["environment"] == {"A": "1"}
+    assert _compose_yaml.dump(_compose_yaml.load(out)) == out

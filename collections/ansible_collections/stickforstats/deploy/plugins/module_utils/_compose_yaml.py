@@ -14,7 +14,12 @@ are kept.  Scalars are read as YAML 1.2, as Compose (go-yaml v3) reads them:
 ``yes``, ``on`` and ``2024-01-01`` are written back unquoted, exactly as they
 were.  What is normalised: indentation (2 spaces, sequences indented inside
 mappings), ``True``/``False`` to ``true``/``false``, ``null``/``~`` to an empty
-value, ``+1``/``-0`` to ``1``/``0``, and trailing spaces.
+value, ``+1``/``-0`` to ``1``/``0``, and trailing spaces; ``---``, ``...`` and
+``%YAML`` lines, and anchors no alias uses, are dropped.  Known quirk of
+ruamel.yaml 0.19.1: an end-of-line comment after an anchor or a tag that opens a
+block (``x-env: &env  # shared``) is written on a line of its own under the key;
+the data and the comment stay, and the result reads back to itself.  A comment
+after a value that the rewrite lengthens keeps its column, or one space.
 
 Errors never quote the file's values (a compose file's environment may hold
 secrets): ruamel.yaml's duplicate key message, which does, is replaced.
