@@ -253,3 +253,38 @@ def test_a_comment_after_an_anchor_moves_to_its_own_line() -> None:
     assert "# shared" in out and "x-env: &env  # shared" not in out
     assert yaml.safe_load(out)["services"]["app"]["environment"] == {"A": "1"}
     assert _compose_yaml.dump(_compose_yaml.load(out)) == out
+
+
+def test_a_service_merged_into_another_is_left_as_it_was_for_it() -> None:
+    """The rewrite edits copies: the anchored service still brings build: to the merge,
+    which is written out, and to an extension that aliases it."""
+    text = textwrap.dedent(
+        """\
+        services:
+          backend: &backend
+            build: .  # built here
+            env_file: .env
+          worker:
+            <<: *backend
+            command: celery  # queue
+        x-copy: *backend
+        """
+    )
+    result = rewrite_compose(text, {"backend": BACKEND, "worker": FRONTEND}, VERSION)
+    out = yaml.safe_load(result.text)
+    assert out["services"] == {
+        "backend": {"image": f"{BACKEND}:{VERSION}", "env_file": ".env"},
+        "worker": {"image": f"{FRONTEND}:{VERSION}", "env_file": ".env", "command": "celery"},
+    }
+    assert out["x-copy"] == {"build": ".", "env_file": ".env"}
+    assert "    command: celery  # queue\n" in result.text
+    assert _compose_yaml.dump(_compose_yaml.load(result.text)) == result.text
+
+
+def test_an_extension_used_as_a_whole_service_is_kept() -> None:
+    text = "x-app: &app\n  build: .\n  command: run\nservices:\n  app: *app\n"
+    out = rewrite(text, {"app": BACKEND})
+    assert out == (
+        "x-app:\n  build: .\n  command: run\n"
+        f"services:\n  app:\n    image: {BACKEND}:{VERSION}\n    command: run\n"
+    )

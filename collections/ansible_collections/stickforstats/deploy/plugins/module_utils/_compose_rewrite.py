@@ -24,16 +24,15 @@ Errors never quote a value of the file: an environment may hold secrets.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_yaml import (
     ComposeYamlError,
+    detached,
     dump,
     effective,
-    inline_merges,
     load,
     own_keys,
     remove_key,
@@ -103,23 +102,21 @@ def _describe(value: object) -> str:
 
 
 def _rewrite_service(body: Any, image: str) -> Any:
-    """``body`` with ``build:`` dropped and ``image:`` set to ``image``.
+    """A copy of ``body`` with ``build:`` dropped and ``image:`` set to ``image``.
 
-    ``body`` is changed in place (its comments stay), unless ``build:`` (or
-    ``pull_policy:``) comes from a merge key: it cannot be removed there, so
-    a copy with this service's merged keys written out is returned.
+    ``body`` itself is left as it is: an alias or a merge key elsewhere may use
+    it.  When ``build:`` (or ``pull_policy:``) comes from a merge key, it
+    cannot be removed there: the copy has the merged keys written out.
     """
-    own = own_keys(body)
-    if not {"build", "pull_policy"} <= set(own) and (
-        {"build", "pull_policy"} & (set(effective(body)) - set(own))
-    ):
-        body = inline_merges(body)
-        own = own_keys(body)
-    if "image" in own:
+    own = set(own_keys(body))
+    from_merge = {"build", "pull_policy"} & (set(effective(body)) - own)
+    body = detached(body, inline=bool(from_merge))
+    own_list = own_keys(body)
+    if "image" in own_list:
         body["image"] = image
     else:
         body.insert(source_index(body, "build"), "image", image)
-    if "build" in own:
+    if "build" in own_list:
         remove_key(body, "build")
     if dict.get(body, "pull_policy") == "build":
         # 'pull_policy: build' needs a build section; use the default.
@@ -257,15 +254,9 @@ def rewrite_compose(
         raise ComposeRewriteError(errors)
 
     rewritten: list[RewrittenService] = []
-    done: set[int] = set()
     for key, name in built:
-        body = services[key]
-        if id(body) in done or key not in own_keys(services):
-            # The same mapping (an alias) or one a merge key brings: a copy.
-            body = copy.deepcopy(body)
         image = _image(references[name], version, digests.get(name))
-        services[key] = new_body = _rewrite_service(body, image)
-        done.add(id(new_body))
+        services[key] = _rewrite_service(services[key], image)
         rewritten.append(RewrittenService(name=name, image=image))
     return ComposeRewrite(text=dump(data), services=tuple(rewritten))
 

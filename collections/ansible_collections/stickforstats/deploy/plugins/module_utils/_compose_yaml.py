@@ -33,7 +33,7 @@ import warnings
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, merge_attrib
+from ruamel.yaml.comments import Comment, CommentedMap, Format, LineCol, Tag, merge_attrib
 from ruamel.yaml.constructor import ConstructorError, RoundTripConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.resolver import VersionedResolver
@@ -41,8 +41,8 @@ from ruamel.yaml.resolver import VersionedResolver
 __all__ = [
     "ComposeYamlError",
     "dump",
+    "detached",
     "effective",
-    "inline_merges",
     "load",
     "own_keys",
     "remove_key",
@@ -190,18 +190,22 @@ def _merge_position(mapping: CommentedMap) -> int:
     return int(position)
 
 
-def inline_merges(mapping: CommentedMap) -> CommentedMap:
-    """Copy of ``mapping`` without ``<<``: the merged keys written out where it was.
+def detached(mapping: CommentedMap, *, inline: bool) -> CommentedMap:
+    """A new mapping with ``mapping``'s keys, comments and styles, without its anchor.
 
-    Comments on the mapping's own keys are kept.
+    The values are the same objects (aliases in them stay aliases), so that
+    editing the new mapping leaves ``mapping``, which an alias or a merge key
+    elsewhere may use, as it was.  Its merge key (``<<``) is kept, or with
+    ``inline`` replaced by the keys it brings (copies), written where it was.
     """
-    merged = _merged(mapping)
-    keys = own_keys(mapping)
-    position = _merge_position(mapping)
     result = CommentedMap()
-    mapping.copy_attributes(result)
-    if hasattr(result, merge_attrib):
-        delattr(result, merge_attrib)
+    for attrib in (Comment.attrib, Format.attrib, LineCol.attrib, Tag.attrib):
+        if hasattr(mapping, attrib):
+            setattr(result, attrib, copy.deepcopy(getattr(mapping, attrib)))
+    keys = own_keys(mapping)
+    merge = getattr(mapping, merge_attrib, None)
+    position = _merge_position(mapping)
+    merged = _merged(mapping) if inline else {}
     for key in keys[:position]:
         result[key] = dict.__getitem__(mapping, key)
     for key, value in merged.items():
@@ -209,6 +213,8 @@ def inline_merges(mapping: CommentedMap) -> CommentedMap:
             result[key] = copy.deepcopy(value)
     for key in keys[position:]:
         result[key] = dict.__getitem__(mapping, key)
+    if merge and not inline:
+        result.add_yaml_merge(copy.copy(merge))
     return result
 
 
