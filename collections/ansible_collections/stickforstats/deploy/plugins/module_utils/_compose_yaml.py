@@ -40,8 +40,8 @@ from ruamel.yaml.resolver import VersionedResolver
 
 __all__ = [
     "ComposeYamlError",
-    "dump",
     "detached",
+    "dump",
     "effective",
     "load",
     "own_keys",
@@ -49,7 +49,6 @@ __all__ = [
     "source_index",
 ]
 
-_MERGE_KEY = "<<"
 _DUMP_WIDTH = 1 << 30
 """Line width for the dumper: never fold long lines."""
 
