@@ -288,3 +288,18 @@ def test_an_extension_used_as_a_whole_service_is_kept() -> None:
         "x-app:\n  build: .\n  command: run\n"
         f"services:\n  app:\n    image: {BACKEND}:{VERSION}\n    command: run\n"
     )
+
+
+@pytest.mark.parametrize(
+    "tag", ["!!int", "!!float", "!!timestamp", "!!bool", "!!binary", "!!set", "!!omap"]
+)
+@pytest.mark.parametrize("value", ["hunter2", "[hunter2]", "{hunter2: hunter3}"])
+def test_a_value_that_does_not_fit_its_tag_is_not_shown(tag: str, value: str) -> None:
+    """ruamel.yaml's constructors quote the value (`failed to construct timestamp from
+    "hunter2"`) or raise ValueError/KeyError with it: the rewrite's error has neither."""
+    text = f"services:\n  app:\n    build: .\n    environment:\n      S: {tag} {value}\n"
+    try:
+        rewrite(text, {"app": BACKEND})
+    except ComposeRewriteError as exc:
+        assert "hunter" not in str(exc), exc
+        assert str(exc).startswith("invalid YAML")

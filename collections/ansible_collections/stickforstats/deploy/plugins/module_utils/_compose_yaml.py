@@ -57,6 +57,22 @@ class ComposeYamlError(ValueError):
     """The text is not valid YAML for a compose file; the message has no values."""
 
 
+class _OwnError(ConstructorError):
+    """An error of :class:`_ComposeConstructor`: its message has no value."""
+
+
+_VALUELESS_PROBLEMS = (
+    "expected a mapping",
+    "expected a sequence",
+    "expected a single document",
+    "found duplicate",
+    "found undefined alias",
+    "found unhashable key",
+)
+"""ruamel.yaml's constructor and composer problems that quote no value.  Its other
+constructor problems may (``failed to construct timestamp from "..."``)."""
+
+
 class _ComposeConstructor(RoundTripConstructor):
     """Round-trip constructor whose errors do not show values.
 
@@ -70,7 +86,7 @@ class _ComposeConstructor(RoundTripConstructor):
     ) -> bool:
         del value  # never in a message: it may be a secret
         if key in mapping:
-            raise ConstructorError(
+            raise _OwnError(
                 "while constructing a mapping",
                 node.start_mark,
                 f"found duplicate key {str(key)!r}",
@@ -80,7 +96,7 @@ class _ComposeConstructor(RoundTripConstructor):
 
     def construct_unknown(self, node: Any) -> Any:
         if not str(node.tag).startswith("!"):
-            raise ConstructorError(
+            raise _OwnError(
                 None,
                 None,
                 f"could not determine a constructor for the tag {str(node.tag)!r}",
@@ -115,6 +131,12 @@ def _message(exc: YAMLError) -> str:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or type(exc).__name__
     context = getattr(exc, "context", None)
+    if (
+        isinstance(exc, ConstructorError)
+        and not isinstance(exc, _OwnError)
+        and not problem.startswith(_VALUELESS_PROBLEMS)
+    ):
+        problem, context = "a value that does not fit its tag", None
     if context:
         problem = f"{problem} ({context})"
     if mark is None:
@@ -134,6 +156,12 @@ def load(text: str) -> Any:
             return _yaml().load(text)
     except YAMLError as exc:
         raise ComposeYamlError(_message(exc)) from None
+    except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as exc:
+        # ruamel.yaml's constructors of explicit tags (``!!int x``) raise these,
+        # with the value in the message.
+        raise ComposeYamlError(
+            f"invalid YAML: a value that does not fit its tag ({type(exc).__name__})"
+        ) from None
 
 
 def dump(data: Any) -> str:
