@@ -96,7 +96,8 @@ def test_the_lock_is_the_runtime_of_the_workflows_and_of_this_repository() -> No
     requirements/constraints.txt tests here."""
     locked = {name: version for name, (version, _) in requirement_blocks(LOCK.read_text()).items()}
     top = pins(LOCK_INPUT)
-    assert set(top) == {"ansible", "ansible-core", "mitogen"}
+    # ruamel.yaml: the compose_rewrite action's YAML round trip, on the controller.
+    assert set(top) == {"ansible", "ansible-core", "mitogen", "ruamel-yaml"}
     runtime = pins(REQUIREMENTS / "runtime.txt")
     for name, version in top.items():
         assert runtime[name] == version == locked[name], name
@@ -223,7 +224,7 @@ def test_the_lock_installs_with_require_hashes_and_runs_ansible_playbook(install
     )  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     imports = subprocess.run(
-        [str(installed / "python"), "-c", "import ansible_mitogen.strategy, yaml, jinja2"],
+        [str(installed / "python"), "-c", "import ansible_mitogen.strategy, yaml, jinja2, ruamel.yaml"],
         cwd=REPO, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert imports.returncode == 0, imports.stderr

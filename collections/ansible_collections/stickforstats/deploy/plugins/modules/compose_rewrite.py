@@ -16,7 +16,10 @@ description:
   - Services without C(build:) keep their C(image:) untouched.
   - Everything else is kept as it is, in the same order, C(${VAR}) interpolations are not
     expanded, and C(env_file), relative bind mounts, C(profiles), C(deploy), C(x-)
-    extensions, anchors and merge keys are preserved. Comments are not preserved.
+    extensions, anchors and merge keys are preserved.
+  - Comments are preserved (the file is read and written with ruamel.yaml's round trip, on the
+    controller), except those inside a removed C(build:) section. Indentation is normalised to
+    two spaces, and scalars are read as YAML 1.2, as Compose reads them.
   - "V(pull_policy: build) is dropped from rewritten services, as it needs a C(build:) section."
   - The file is written by the M(ansible.builtin.copy) action, so check mode, diff mode and
     idempotence behave as they do for M(ansible.builtin.copy).
@@ -25,6 +28,7 @@ description:
     invalid YAML) are reported together in the failure message.
 notes:
   - The rewrite runs on the controller, only the result is transferred to the managed host.
+  - Needs the Python package C(ruamel.yaml) on the controller (C(requirements/runtime.txt)).
   - This is an action plugin; there is no module to run on the managed host.
 options:
   src:
@@ -92,6 +96,8 @@ attributes:
     details: The diff of M(ansible.builtin.copy), between the installed file and the rewritten one.
   idempotent:
     support: full
+requirements:
+  - ruamel.yaml (on the controller)
 seealso:
   - module: ansible.builtin.copy
   - module: ansible.builtin.template
