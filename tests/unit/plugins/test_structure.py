@@ -49,10 +49,6 @@ PENDING_SPLIT: frozenset[str] = frozenset(
         "plugins/modules/compose_rollout.py",
         "plugins/modules/compose_rollout.py::Rollout.rolling",
         "plugins/module_utils/_health.py",
-        "plugins/module_utils/_compose_rewrite.py",
-        "plugins/module_utils/_compose_rewrite.py::rewrite_compose",
-        # rule 1: its own YAML loader on PyPI's yaml (issue 16 weighs ruamel.yaml for it)
-        "plugins/module_utils/_compose_rewrite.py imports yaml",
     }
 )
 

@@ -12,7 +12,7 @@ from typing import Any
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
-from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewrite import (
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_rewrite import (
     ComposeRewriteError,
     rewrite_compose,
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 from ansible.errors import AnsibleFilterError
-from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewrite import (
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_rewrite import (
     ComposeRewriteError,
     rewrite_compose,
 )

@@ -1,4 +1,4 @@
-"""Tests of plugins/module_utils/_compose_yaml.py, and of what the rewrite gets from it:
+"""Tests of plugins/plugin_utils/_compose_yaml.py, and of what the rewrite gets from it:
 comments kept, YAML 1.2 whatever the directive, output stable, no value in an error."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import warnings
 
 import pytest
 import yaml
-from ansible_collections.stickforstats.deploy.plugins.module_utils import _compose_yaml
-from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewrite import (
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils import _compose_yaml
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_rewrite import (
     ComposeRewriteError,
     rewrite_compose,
 )

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_yaml import (
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_yaml import (
     ComposeYamlError,
     detached,
     dump,

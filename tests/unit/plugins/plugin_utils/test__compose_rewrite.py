@@ -1,4 +1,4 @@
-"""Tests of plugins/module_utils/_compose_rewrite.py."""
+"""Tests of plugins/plugin_utils/_compose_rewrite.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 import yaml
-from ansible_collections.stickforstats.deploy.plugins.module_utils._compose_rewrite import (
+from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_rewrite import (
     ComposeRewrite,
     ComposeRewriteError,
     RewrittenService,
