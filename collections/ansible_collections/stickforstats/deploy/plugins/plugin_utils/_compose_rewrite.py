@@ -28,6 +28,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ansible_collections.stickforstats.deploy.plugins.module_utils._image_reference import (
+    ImageReference,
+    ImageReferenceError,
+    validate_digest,
+    validate_tag,
+)
 from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_yaml import (
     ComposeYamlError,
     detached,
@@ -37,12 +43,6 @@ from ansible_collections.stickforstats.deploy.plugins.plugin_utils._compose_yaml
     own_keys,
     remove_key,
     source_index,
-)
-from ansible_collections.stickforstats.deploy.plugins.module_utils._image_reference import (
-    ImageReference,
-    ImageReferenceError,
-    validate_digest,
-    validate_tag,
 )
 
 __all__ = [
