@@ -316,8 +316,12 @@ from collections.abc import Callable
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.stickforstats.deploy.plugins.module_utils._health import (
+from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import (
     INSPECT_FORMAT,
+    parse_compose_ps,
+    parse_inspect,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._health import (
     Attempt,
     FieldAssertion,
     HealthSpecError,
@@ -326,10 +330,11 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._health impor
     evaluate_http,
     leftover_note,
     parse_assertion,
-    parse_compose_ps,
-    parse_inspect,
-    serving_configs,
     split_leftovers,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import (
+    read_state,
+    serving_configs,
 )
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
@@ -515,17 +520,11 @@ class HealthCheck:
         inspected = parse_inspect(out)
         return [{**c, **inspected.get(c.get("Name") or "", {})} for c in containers], []
 
-    def rollout_state(self) -> Any:
-        """The rolling strategy's state (``rollout_state``), or ``None`` when not given or
-        not readable."""
+    def rollout_state(self) -> dict[str, Any]:
+        """The rolling strategy's state (``rollout_state``), ``{}`` when not given or not
+        readable."""
         path = self.params.get("rollout_state")
-        if not path:
-            return None
-        try:
-            with open(path, encoding="utf-8") as handle:
-                return json.load(handle)
-        except (OSError, ValueError):
-            return None
+        return read_state(path) if path else {}
 
     def attempt(self) -> Attempt:
         """One round: the containers (if a project is given), then the endpoint.
