@@ -25,13 +25,9 @@ reported as notes. One that started at or after the baseline and has restarts
 was restarted during the run: fatal. A container of a one-shot service (listed,
 or labelled :data:`ONESHOT_LABEL`) that exited 0 has done its job.
 
-A stopped container of a release that does not serve is a leftover, not a
-failure (:func:`split_leftovers`): a run killed after its switch leaves the old
-release's web containers stopped, not removed, and the next deploy or rollback
-removes them. What serves comes from the rolling strategy's state
-(``proxy/state.json``, :func:`serving_configs`); a release's web and worker
-containers are told apart by their ``CONFIG_LABEL`` (a digest of the service's
-settings).
+The rules for a container are ``_containers.judge``'s (shared with
+``compose_rollout``); this module words them. A stopped container of a release
+that does not serve is a leftover, not a failure (``_leftovers``, re-exported).
 """
 
 from __future__ import annotations
@@ -55,8 +51,10 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._containers i
     parse_inspect,
     restart_count,
 )
-from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import (
+from ansible_collections.stickforstats.deploy.plugins.module_utils._leftovers import (
+    leftover_note,
     serving_configs,
+    split_leftovers,
 )
 
 __all__ = [
@@ -368,53 +366,6 @@ def container_summary(container: dict[str, Any]) -> dict[str, Any]:
         "restart_count": restart_count(container.get("RestartCount")),
         "started_at": container.get("StartedAt") or None,
     }
-
-
-LEFTOVER_STATES = ("exited", "dead", "created")
-"""States of a container that has no process: stopped, or never started."""
-
-
-def split_leftovers(
-    containers: list[dict[str, Any]], serving: dict[str, set[str]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(to judge, leftovers)``: the containers, and those left over by a release that
-    does not serve.
-
-    A leftover has no process (:data:`LEFTOVER_STATES`), carries a
-    ``ConfigLabel`` that is not one of ``serving`` for its service (of
-    :func:`serving_configs`), and its service has another container that is
-    not a leftover. A container of the serving release, one without the label
-    (data services, beat, one-shot jobs, the proxy), one of a service the state
-    names no release for, and the last container of a service are judged.
-    """
-
-    def stale(container: dict[str, Any]) -> bool:
-        config = container.get("ConfigLabel")
-        service = container.get("Service")
-        state = str(container.get("State") or "").lower()
-        return (
-            bool(config)
-            and service in serving
-            and config not in serving[service]
-            and state in LEFTOVER_STATES
-        )
-
-    judged = [c for c in containers if not stale(c)]
-    kept = {c.get("Service") for c in judged}
-    leftovers = [c for c in containers if stale(c) and c.get("Service") in kept]
-    return [c for c in containers if c not in leftovers], leftovers
-
-
-def leftover_note(leftovers: list[dict[str, Any]]) -> str:
-    """One line naming the leftovers (``""`` for none)."""
-    if not leftovers:
-        return ""
-    count = len(leftovers)
-    names = ", ".join(str(c.get("Name") or c.get("ID") or "?") for c in leftovers)
-    return (
-        f"{count} stopped container{'s' if count != 1 else ''} of a release that does not serve"
-        f" ({names}): removed by the next deploy or rollback"
-    )
 
 
 @dataclass(frozen=True)

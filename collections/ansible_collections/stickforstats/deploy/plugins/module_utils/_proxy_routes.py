@@ -70,32 +70,6 @@ def recreate_state(release: str) -> str:
     return json.dumps({"strategy": "recreate", "release": release}) + "\n"
 
 
-def serving_configs(state: Any, containers: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Service to the ``CONFIG_LABEL`` values of the release that serves.
-
-    From the rolling strategy's state (:func:`read_state`): its ``configs``
-    (the serving release's digest of each web and worker service), and the
-    labels of the containers its ``active`` names (the ones the proxy sends the
-    traffic to; a state written before ``configs`` existed has only these).
-    ``containers`` are ``docker compose ps`` entries with ``Name`` and
-    ``ConfigLabel``. Empty without a rolling state.
-    """
-    if not isinstance(state, dict) or state.get("strategy") != "rolling":
-        return {}
-    found: dict[str, set[str]] = {}
-    configs = state.get("configs")
-    for service, config in (configs if isinstance(configs, dict) else {}).items():
-        if isinstance(config, str) and config:
-            found.setdefault(service, set()).add(config)
-    active = state.get("active")
-    labels = {c.get("Name"): c.get("ConfigLabel") for c in containers}
-    for service, names in (active if isinstance(active, dict) else {}).items():
-        for name in names if isinstance(names, list) else []:
-            if labels.get(name):
-                found.setdefault(service, set()).add(labels[name])
-    return found
-
-
 def _is_route(name: str) -> bool:
     return name == UPSTREAMS or name.endswith(".map")
 

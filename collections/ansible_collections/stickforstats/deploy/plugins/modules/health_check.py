@@ -328,14 +328,14 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._health impor
     container_summary,
     evaluate_containers,
     evaluate_http,
-    leftover_note,
     parse_assertion,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._leftovers import (
+    leftover_note,
+    serving_configs,
     split_leftovers,
 )
-from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import (
-    read_state,
-    serving_configs,
-)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import read_state
 
 ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "url": {"type": "str", "required": True},
