@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import shlex
-from collections.abc import Callable
 
 from ansible_collections.stickforstats.deploy.plugins.module_utils._data_services import (
     CONFIG_LABEL,
@@ -23,9 +22,6 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._data_service
 
 LABEL = CONFIG_LABEL  # a release's web containers: the digest of all their settings
 OVERRIDE = "compose.override.yml"
-
-RunCommand = Callable[..., "tuple[int, str, str]"]
-"""``AnsibleModule.run_command``: ``(argv, environ_update=...) -> (rc, stdout, stderr)``."""
 
 
 class RolloutError(Exception):
@@ -38,7 +34,8 @@ class Compose:
     def __init__(
         self, module: object, project: str, src: str, files: list[str], override: str
     ) -> None:
-        self.module = module  # run_command is looked up when a command runs
+        # AnsibleModule: its run_command is looked up when a command runs.
+        self.module = module
         self.project = project
         self.src = src
         self.files = files

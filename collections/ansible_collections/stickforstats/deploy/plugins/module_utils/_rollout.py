@@ -13,9 +13,16 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from ansible_collections.stickforstats.deploy.plugins.module_utils import _proxy_routes as proxy
 from ansible_collections.stickforstats.deploy.plugins.module_utils._compose import RolloutError
 from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import Container
+from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import (
+    STATE_FILE,
+    drained,
+    recreate_state,
+    reload,
+    retire_later,
+    rolling_state,
+)
 from ansible_collections.stickforstats.deploy.plugins.module_utils._rollout_steps import (
     RolloutSteps,
     by_service,
@@ -89,8 +96,8 @@ class Rollout(RolloutSteps):
         front = self.proxy_container(after)
         was_rolling = self.read_state().get("strategy") == "rolling"
         if front and (changed_routes or was_rolling) and front.service not in self.recreated:
-            proxy.reload(self.run, front.id)  # back to Docker's DNS
-        self.files.write(proxy.STATE_FILE, proxy.recreate_state(self.src))
+            reload(self.run, front.id)  # back to Docker's DNS
+        self.files.write(STATE_FILE, recreate_state(self.src))
         return self.result(after, [], [], 0.0)
 
     # -- rolling ---------------------------------------------------------------------------
@@ -108,7 +115,7 @@ class Rollout(RolloutSteps):
             if self.routes(
                 {s: plan.serving_before[s] for s in p["rolling"] if plan.serving_before[s]}
             ):
-                proxy.reload(self.run, front.id)
+                reload(self.run, front.id)
         switched, front = self.switch(services, plan)
         warm = [c for s in switched for c in plan.previous[s]]
         serving_now = {n for names in plan.targets.values() for n in names}
@@ -135,7 +142,7 @@ class Rollout(RolloutSteps):
         # The replaced web containers stay warm, then stop (the requests in flight finish).
         if warm and p["warm_window"] <= 0:
             if front is not None:
-                proxy.drained(self.run, front.id, p["drain_timeout"])  # old workers are done
+                drained(self.run, front.id, p["drain_timeout"])  # old workers are done
             self.stop_containers(warm)
             self.mark("replaced web containers drained and stopped")
             warm_names, warm_until = [], 0.0
@@ -225,7 +232,7 @@ class Rollout(RolloutSteps):
         self.changed |= routes_changed or bool(self.started) or bool(self.recreated)
         return switched, front
 
-    def point_proxy(self, services: dict, front: Container | None, reload: bool) -> None:
+    def point_proxy(self, services: dict, front: Container | None, moved: bool) -> None:
         """The proxy reads the route files: started, recreated when it drifted, or reloaded."""
         if self.proxy and front is None:
             self.compose("up", "--detach", "--no-deps", "--no-recreate", "--no-build", *self.pull,
@@ -238,8 +245,8 @@ class Rollout(RolloutSteps):
             self.compose("up", "--detach", "--no-deps", "--force-recreate", "--no-build", *self.pull,
                          self.proxy)  # fmt: skip
             self.recreated.append(self.proxy)
-        elif front is not None and reload:
-            proxy.reload(self.run, front.id)
+        elif front is not None and moved:
+            reload(self.run, front.id)
 
     def apply_data(self, changed_data: dict[str, list[str]]) -> None:
         """Data services whose change was to be applied: once the new web containers serve."""
@@ -312,12 +319,10 @@ class Rollout(RolloutSteps):
     ) -> None:
         """What serves: the release, the containers the proxy sends to, the warm ones, and the
         release's digest (LABEL) of each web and worker service (status tells leftovers by it)."""
-        self.files.write(
-            proxy.STATE_FILE, proxy.rolling_state(self.src, targets, warm, warm_until, configs)
-        )
+        self.files.write(STATE_FILE, rolling_state(self.src, targets, warm, warm_until, configs))
 
     def retire_later(self, names: list[str], delay: int) -> None:
         """The retire job (``_proxy_routes.retire_later``) for the running ones of NAMES."""
         ids = {c.name: c.id for c in self.containers() if c.running}
         pairs = [f"{ids[n]}={n}" for n in names if n in ids]
-        proxy.retire_later(self.files, pairs, delay, self.p["drain_timeout"], self.p["deploy_lock"])
+        retire_later(self.files, pairs, delay, self.p["drain_timeout"], self.p["deploy_lock"])

@@ -14,7 +14,6 @@ import os
 import time
 from typing import Any
 
-from ansible_collections.stickforstats.deploy.plugins.module_utils import _proxy_routes as proxy
 from ansible_collections.stickforstats.deploy.plugins.module_utils._compose import (
     OVERRIDE,
     Compose,
@@ -35,6 +34,10 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._data_service
     data_settings,
     drifted,
     readable_changes,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import (
+    MARK,
+    ProxyDir,
 )
 
 STOPPED = ("exited", "dead", "restarting", "restarted", "paused")
@@ -59,7 +62,7 @@ class RolloutSteps:
         self.project = self.p["project_name"]
         self.proxy = self.p["proxy_service"]
         self.dir = self.p["proxy_dir"]
-        self.files = proxy.ProxyDir(self.dir)
+        self.files = ProxyDir(self.dir)
         self.cli = Compose(
             module, self.project, self.src, self.p["files"], os.path.join(self.dir, OVERRIDE)
         )
@@ -96,7 +99,7 @@ class RolloutSteps:
         """The proxy's mount of proxy_dir, and the labels on the containers a release runs."""
         mount = {"type": "bind", "source": self.dir, "target": self.p["proxy_mount"],
                  "read_only": True}  # fmt: skip
-        self.files.write(OVERRIDE, override_text(proxy.MARK, self.proxy, mount, labels, settings))
+        self.files.write(OVERRIDE, override_text(MARK, self.proxy, mount, labels, settings))
 
     def routes(self, targets: dict[str, list[str]]) -> bool:
         return self.files.routes(targets, self.p["rolling"])
