@@ -36,7 +36,7 @@ description:
     file this module writes there; the app's nginx config includes C(upstreams*.conf)
     and C(<service>*.map) from it (see the collection README, "Zero downtime"). A reload is one
     C(docker exec) of C(sh -c "nginx -t -q && nginx -s reload") in the proxy container (its image
-    needs a shell): a configuration that does not pass C(nginx -t) fails the call, and the route
+    needs a shell); a configuration that does not pass C(nginx -t) fails the call, and the route
     files are put back.
   - A release's containers are told from the others by a label holding a digest of the
     service's resolved settings (image, environment, command, mounts...).
