@@ -25,6 +25,7 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._containers i
     FATAL,
     GOOD,
     Container,
+    Verdict,
     accepts,
     judge,
     list_project,
@@ -45,6 +46,7 @@ STOPPED = ("exited", "dead", "restarting", "restarted", "paused")
 
 
 def by_service(containers: list[Container], running_only: bool = False) -> dict[str, list]:
+    """Service -> its containers (the running ones only, with RUNNING_ONLY)."""
     found: dict[str, list[Container]] = {}
     for c in containers:
         if c.running or not running_only:
@@ -166,7 +168,8 @@ class RolloutSteps:
             time.sleep(0.5)
 
     @staticmethod
-    def fatal_reason(c: Container, verdict: Any) -> str:
+    def fatal_reason(c: Container, verdict: Verdict) -> str:
+        """The rollout's wording of a fatal :class:`Verdict` (as before the rules were shared)."""
         if verdict.cause in STOPPED or verdict.restarted:
             return f"container {c.name} stopped (status {c.state}, exit code {c.exit_code})"
         return f"container {c.name} fails its healthcheck ({c.streak} times in a row" + (
