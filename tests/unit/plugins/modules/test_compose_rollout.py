@@ -5,6 +5,7 @@ The whole module runs on real targets in tests/integration/test_zero_downtime.py
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -13,20 +14,23 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from ansible_collections.stickforstats.deploy.plugins.module_utils._compose import (
+    LABEL,
+    RolloutError,
+    config_digest,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import (
+    Container,
+    last_probe,
+)
 from ansible_collections.stickforstats.deploy.plugins.module_utils._data_services import (
     SETTINGS_LABEL,
     changed_settings,
+    digest,
     readable_changes,
 )
-from ansible_collections.stickforstats.deploy.plugins.modules.compose_rollout import (
-    LABEL,
-    RETIRE,
-    Rollout,
-    RolloutError,
-    config_digest,
-    digest,
-    last_probe,
-)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import RETIRE
+from ansible_collections.stickforstats.deploy.plugins.module_utils._rollout import Rollout
 
 SERVICE = {
     "image": "registry:5000/stickforstats/backend:c0ffee1",
@@ -191,8 +195,8 @@ REDIS = {
 def running(r: Rollout, spec: dict, **labels: str) -> dict[str, list[dict]]:
     """A running redis container created from SPEC (its settings label as a release writes it)."""
     settings = json.dumps(r.settings(spec), sort_keys=True) if spec else ""
-    container = {"service": "redis", "running": True, "settings": labels.get("settings", settings),
-                 "image": spec.get("image", ""), "env": [], "mounts": []}  # fmt: skip
+    container = Container(service="redis", running=True, settings=labels.get("settings", settings),
+                          image=spec.get("image", ""), env=[], mounts=[])  # fmt: skip
     return {"redis": [container]}
 
 
@@ -294,7 +298,9 @@ def test_the_recreate_strategy_keeps_an_unchanged_data_service(
     container = running(r, {**REDIS, **redis_now})["redis"][0]
     calls: list[tuple[str, ...]] = []
     monkeypatch.setattr(r, "config", lambda: (services, {s: "d" for s in services}))
-    monkeypatch.setattr(r, "containers", lambda: [{**container, "id": "r1", "compose_hash": "h"}])
+    monkeypatch.setattr(
+        r, "containers", lambda: [dataclasses.replace(container, id="r1", compose_hash="h")]
+    )
     monkeypatch.setattr(r, "compose", lambda *args: calls.append(args) or "")
     monkeypatch.setattr(r, "routes", lambda targets: False)
     monkeypatch.setattr(r, "write_override", lambda labels, settings=None: None)

@@ -25,18 +25,13 @@ reported as notes. One that started at or after the baseline and has restarts
 was restarted during the run: fatal. A container of a one-shot service (listed,
 or labelled :data:`ONESHOT_LABEL`) that exited 0 has done its job.
 
-A stopped container of a release that does not serve is a leftover, not a
-failure (:func:`split_leftovers`): a run killed after its switch leaves the old
-release's web containers stopped, not removed, and the next deploy or rollback
-removes them. What serves comes from the rolling strategy's state
-(``proxy/state.json``, :func:`serving_configs`); a release's web and worker
-containers are told apart by their ``CONFIG_LABEL`` (a digest of the service's
-settings).
+The rules for a container are ``_containers.judge``'s (shared with
+``compose_rollout``); this module words them. A stopped container of a release
+that does not serve is a leftover, not a failure (``_leftovers``, re-exported).
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
 import time
@@ -44,11 +39,27 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from ansible_collections.stickforstats.deploy.plugins.module_utils._data_services import (
-    CONFIG_LABEL,
+from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import (
+    INSPECT_FORMAT,
+    ONESHOT_LABEL,
+    Container,
+    Verdict,
+    from_compose_ps,
+    judge,
+    parse_compose_ps,
+    parse_docker_time,
+    parse_inspect,
+    restart_count,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._leftovers import (
+    leftover_note,
+    serving_configs,
+    split_leftovers,
 )
 
 __all__ = [
+    "INSPECT_FORMAT",
+    "ONESHOT_LABEL",
     "Attempt",
     "FieldAssertion",
     "HealthSpecError",
@@ -72,21 +83,7 @@ _INDEX_RE = re.compile(r"[0-9]+", re.ASCII)
 _OPERATORS = ("==", "!=")
 _EXISTS = "exists"
 _MISSING = object()
-
-ONESHOT_LABEL = "stickforstats.deploy.oneshot"
-"""Container label (set in the compose file) that declares a service one-shot."""
 _TRUE = ("true", "yes", "1")
-INSPECT_FORMAT = (
-    "[{{json .Name}},{{.RestartCount}},{{json .State.StartedAt}},"
-    f'{{{{json (index .Config.Labels "{ONESHOT_LABEL}")}}}},'
-    f'{{{{json (index .Config.Labels "{CONFIG_LABEL}")}}}}]'
-)
-"""``docker inspect --format`` printing what :func:`parse_inspect` reads, one JSON array a line."""
-_DOCKER_TIME_RE = re.compile(
-    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})"
-    r"(?:\.([0-9]+))?(Z|[+-][0-9]{2}:[0-9]{2})",
-    re.ASCII,
-)
 
 
 class HealthSpecError(ValueError):
@@ -265,43 +262,6 @@ def _label(container: dict[str, Any]) -> str:
     return f"container {name} ({service})" if service else f"container {name}"
 
 
-def _restart_count(container: dict[str, Any]) -> int | None:
-    value = container.get("RestartCount")
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and _INDEX_RE.fullmatch(value.strip()):
-        return int(value.strip())
-    return None
-
-
-def parse_docker_time(text: Any) -> float | None:
-    """Epoch seconds of a Docker timestamp (RFC 3339, up to nanoseconds).
-
-    ``None`` for anything else, and for Docker's zero time (``0001-01-01``, a
-    container never started).
-    """
-    if not isinstance(text, str):
-        return None
-    match = _DOCKER_TIME_RE.fullmatch(text.strip())
-    if match is None:
-        return None
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
-    if year < 1970:
-        return None
-    try:
-        epoch = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-    except (ValueError, OverflowError):
-        return None
-    fraction = match.group(7)
-    zone = match.group(8)
-    if zone != "Z":
-        offset = int(zone[1:3]) * 3600 + int(zone[4:6]) * 60
-        epoch -= offset if zone[0] == "+" else -offset
-    return epoch + (int(fraction[:6].ljust(6, "0")) / 1e6 if fraction else 0.0)
-
-
 def _utc(epoch: float) -> str:
     """Epoch seconds as ``2026-12-03T10:00:05Z`` (the fraction dropped)."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
@@ -316,53 +276,43 @@ def _is_oneshot(container: dict[str, Any], oneshot_services: Collection[str]) ->
 def _judge(container: dict[str, Any], since: float | None, oneshot: bool) -> tuple[str, str | None]:
     """``("fatal" | "pending" | "good", reason)`` for one ``docker compose ps`` entry.
 
-    A good container's reason is a note (a restart before the baseline, a
-    one-shot service done), or ``None``.
+    The rules are :func:`judge`'s (restarts counted since the baseline); this
+    says why. A good container's reason is a note (a restart before the
+    baseline, a one-shot service done), or ``None``.
     """
-    label = _label(container)
-    state = str(container.get("State") or "").lower()
-    health = str(container.get("Health") or "").lower()
-    exit_code = container.get("ExitCode")
-    restarts = _restart_count(container)
-    started = parse_docker_time(container.get("StartedAt"))
-    # Restarts of a container whose current run began before the baseline are
-    # history; an unknown start counts them all.
-    before = since is not None and started is not None and started < since
-    counted = bool(restarts) and not before
+    record = from_compose_ps(container)
+    verdict = judge(record, since=since, oneshot=oneshot)
+    return verdict.verdict, _reason(_label(container), record, verdict, since)
+
+
+def _reason(label: str, c: Container, verdict: Verdict, since: float | None) -> str | None:
+    """The wording of a :class:`Verdict` for ``health_check``."""
+    restarts, started, exit_code = c.restarts, c.started, c.exit_code
     restarted = f", restarted {restarts} times" if restarts else ""
-    if state == "exited":
-        if oneshot and exit_code == 0 and not counted:
-            return "good", f"{label} is one-shot and exited with code 0"
-        return "fatal", f"{label} exited with code {exit_code}{restarted}"
-    if state == "dead":
-        return "fatal", f"{label} is dead (exit code {exit_code}){restarted}"
-    if state == "restarting":
-        return "fatal", f"{label} is restarting (last exit code {exit_code}{restarted})"
-    if health == "unhealthy":
-        return "fatal", f"{label} is unhealthy{restarted}"
-    if counted:
+    if verdict.cause == "restarted":
         if not since or started is None:  # no baseline, or 0: the whole life
-            return "fatal", f"{label} restarted {restarts} times"
-        return "fatal", (
+            return f"{label} restarted {restarts} times"
+        return (
             f"{label} restarted {restarts} times, the last at {_utc(started)},"
             f" after the baseline {_utc(since)}"
         )
-    if state == "paused":
-        return "fatal", f"{label} is paused"
-    if state == "created":
-        return "pending", f"{label} is created but not started"
-    if state != "running":
-        return "pending", f"{label} is {state or 'in an unknown state'}"
-    if health == "starting":
-        return "pending", f"{label} is running, its health check is starting"
-    if health in ("", "healthy"):
-        if restarts and since is not None and started is not None:  # before the baseline
-            return "good", (
-                f"{label} restarted {restarts} times before the baseline {_utc(since)};"
-                f" running since {_utc(started)}"
-            )
-        return "good", None
-    return "pending", f"{label} has health {health!r}"
+    if verdict.cause == "restarted before" and since is not None and started is not None:
+        return (
+            f"{label} restarted {restarts} times before the baseline {_utc(since)};"
+            f" running since {_utc(started)}"
+        )
+    return {
+        "oneshot done": f"{label} is one-shot and exited with code 0",
+        "exited": f"{label} exited with code {exit_code}{restarted}",
+        "dead": f"{label} is dead (exit code {exit_code}){restarted}",
+        "restarting": f"{label} is restarting (last exit code {exit_code}{restarted})",
+        "unhealthy": f"{label} is unhealthy{restarted}",
+        "paused": f"{label} is paused",
+        "created": f"{label} is created but not started",
+        "not running": f"{label} is {c.state or 'in an unknown state'}",
+        "starting": f"{label} is running, its health check is starting",
+        "health": f"{label} has health {c.health!r}",
+    }.get(verdict.cause)
 
 
 def evaluate_containers(
@@ -413,132 +363,9 @@ def container_summary(container: dict[str, Any]) -> dict[str, Any]:
         "state": container.get("State"),
         "health": container.get("Health") or "",
         "exit_code": exit_code if isinstance(exit_code, int) else None,
-        "restart_count": _restart_count(container),
+        "restart_count": restart_count(container.get("RestartCount")),
         "started_at": container.get("StartedAt") or None,
     }
-
-
-def parse_compose_ps(text: str) -> list[dict[str, Any]]:
-    """Containers from ``docker compose ps --format json``.
-
-    Compose up to 2.20 and from 2.21 on print respectively a JSON array or one
-    JSON object per line; both are read, and empty output means no containers.
-    Raises :class:`ValueError` on anything else.
-    """
-    stripped = text.strip()
-    if not stripped:
-        return []
-    try:
-        parsed = json.loads(stripped)
-    except ValueError:
-        parsed = [json.loads(line) for line in stripped.splitlines() if line.strip()]
-    if isinstance(parsed, dict):
-        parsed = [parsed]
-    if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
-        raise ValueError("expected JSON objects, one per container")
-    return parsed
-
-
-def parse_inspect(text: str) -> dict[str, dict[str, Any]]:
-    """Container name to ``RestartCount``, ``StartedAt``, ``OneShotLabel`` and ``ConfigLabel``.
-
-    Reads ``docker inspect --format INSPECT_FORMAT``: one JSON array a line,
-    ``[name, restart count, start time, one-shot label, config label]`` (the
-    config label may be missing). Docker prints names with a leading ``/``,
-    which is dropped. Lines that do not fit (errors about containers gone in
-    between) are skipped.
-    """
-    found: dict[str, dict[str, Any]] = {}
-    for line in text.splitlines():
-        try:
-            fields = json.loads(line)
-        except ValueError:
-            continue
-        if not (isinstance(fields, list) and len(fields) in (4, 5)):
-            continue
-        name, restarts, started, label, *config = fields
-        if not isinstance(name, str) or isinstance(restarts, bool) or not isinstance(restarts, int):
-            continue
-        found[name.lstrip("/")] = {
-            "RestartCount": restarts,
-            "StartedAt": started if isinstance(started, str) else "",
-            "OneShotLabel": label if isinstance(label, str) else "",
-            "ConfigLabel": config[0] if config and isinstance(config[0], str) else "",
-        }
-    return found
-
-
-LEFTOVER_STATES = ("exited", "dead", "created")
-"""States of a container that has no process: stopped, or never started."""
-
-
-def serving_configs(state: Any, containers: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Service to the ``CONFIG_LABEL`` values of the release that serves.
-
-    From the rolling strategy's state (``proxy/state.json``): its ``configs``
-    (the serving release's digest of each web and worker service), and the
-    labels of the containers its ``active`` names (the ones the proxy sends the
-    traffic to; a state written before ``configs`` existed has only these).
-    ``containers`` as :func:`evaluate_containers` takes them, with
-    ``ConfigLabel``. Empty without a rolling state.
-    """
-    if not isinstance(state, dict) or state.get("strategy") != "rolling":
-        return {}
-    found: dict[str, set[str]] = {}
-    configs = state.get("configs")
-    for service, config in (configs if isinstance(configs, dict) else {}).items():
-        if isinstance(config, str) and config:
-            found.setdefault(service, set()).add(config)
-    active = state.get("active")
-    labels = {c.get("Name"): c.get("ConfigLabel") for c in containers}
-    for service, names in (active if isinstance(active, dict) else {}).items():
-        for name in names if isinstance(names, list) else []:
-            if labels.get(name):
-                found.setdefault(service, set()).add(labels[name])
-    return found
-
-
-def split_leftovers(
-    containers: list[dict[str, Any]], serving: dict[str, set[str]]
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """``(to judge, leftovers)``: the containers, and those left over by a release that
-    does not serve.
-
-    A leftover has no process (:data:`LEFTOVER_STATES`), carries a
-    ``ConfigLabel`` that is not one of ``serving`` for its service (of
-    :func:`serving_configs`), and its service has another container that is
-    not a leftover. A container of the serving release, one without the label
-    (data services, beat, one-shot jobs, the proxy), one of a service the state
-    names no release for, and the last container of a service are judged.
-    """
-
-    def stale(container: dict[str, Any]) -> bool:
-        config = container.get("ConfigLabel")
-        service = container.get("Service")
-        state = str(container.get("State") or "").lower()
-        return (
-            bool(config)
-            and service in serving
-            and config not in serving[service]
-            and state in LEFTOVER_STATES
-        )
-
-    judged = [c for c in containers if not stale(c)]
-    kept = {c.get("Service") for c in judged}
-    leftovers = [c for c in containers if stale(c) and c.get("Service") in kept]
-    return [c for c in containers if c not in leftovers], leftovers
-
-
-def leftover_note(leftovers: list[dict[str, Any]]) -> str:
-    """One line naming the leftovers (``""`` for none)."""
-    if not leftovers:
-        return ""
-    count = len(leftovers)
-    names = ", ".join(str(c.get("Name") or c.get("ID") or "?") for c in leftovers)
-    return (
-        f"{count} stopped container{'s' if count != 1 else ''} of a release that does not serve"
-        f" ({names}): removed by the next deploy or rollback"
-    )
 
 
 @dataclass(frozen=True)
