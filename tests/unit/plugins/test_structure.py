@@ -16,9 +16,9 @@ Three rules, checked over every .py file under collections/:
    unless its docstring has a line starting with LONG_BECAUSE that says why, for
    example "Long because the steps share one guard and must run under it.".
 
-PENDING_SPLIT lists the imports (rule 1), files (rule 2) and functions (rule 3) that
-fail today and that other branches of issue 16 split. It is temporary: it must shrink to empty,
-and an entry that no longer fails is itself a failure (so that it is removed).
+PENDING_SPLIT would list imports (rule 1), files (rule 2) and functions (rule 3) that
+fail while a split is under way. It is empty (issue 16's splits landed), and an entry
+that no longer fails is itself a failure (so that it is removed).
 """
 
 from __future__ import annotations
@@ -44,13 +44,7 @@ DOCUMENTATION_STRINGS = ("DOCUMENTATION", "EXAMPLES", "RETURN")
 # name>") that break the rules today, which the other
 # branches of issue 16 split (compose_rollout, health_check and their module_utils).
 # The lead empties it once those branches are merged.
-PENDING_SPLIT: frozenset[str] = frozenset(
-    {
-        "plugins/modules/compose_rollout.py",
-        "plugins/modules/compose_rollout.py::Rollout.rolling",
-        "plugins/module_utils/_health.py",
-    }
-)
+PENDING_SPLIT: frozenset[str] = frozenset()
 
 # Plugin kinds: folders of plugins/ holding plugins (not helpers).
 PLUGIN_KINDS = {"modules", "action", "filter", "lookup", "callback", "doc_fragments"}
