@@ -13,6 +13,8 @@
 from __future__ import annotations
 
 import functools
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -216,3 +218,27 @@ def test_deploy_rollback_and_status_share_the_release_settings() -> None:
     for role in ("deploy", "rollback", "status"):
         deps = (_load(ROLES_DIR / role / "meta" / "main.yml") or {}).get("dependencies") or []
         assert [d["role"] if isinstance(d, dict) else d for d in deps] == ["release"], role
+
+
+def _check_renamed(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    play = tmp_path / "play.yml"
+    play.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        f"    - ansible.builtin.include_tasks: {REPO / 'playbooks' / 'tasks' / 'renamed_settings.yml'}\n"
+    )
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         str(play), *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_a_renamed_setting_is_refused_naming_the_new_name(tmp_path: Path) -> None:
+    run = _check_renamed(
+        tmp_path, "-e", "stickforstats_deploy_strategy=recreate", "-e", "deploy_lock_wait=9"
+    )
+    assert run.returncode == 2, run.stdout
+    assert (
+        "stickforstats_deploy_strategy is now release_strategy; deploy_lock_wait is now release_lock_wait."
+    ) in run.stdout
+    assert _check_renamed(tmp_path).returncode == 0
