@@ -1,7 +1,7 @@
 """A local stand-in for a Slack webhook: an HTTP server on 127.0.0.1 (a random
 port) that records every POST and answers it with a status, or never.
 
-Used by the deploy_notify callback's unit tests and by
+Used by the deploy_summary callback's webhook unit tests and by
 tests/integration/test_summary_notify.py.
 """
 

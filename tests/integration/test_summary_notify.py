@@ -1,5 +1,5 @@
 """The summary at the end of deploy.yml and rollback.yml, and the webhook
-(callbacks deploy_summary and deploy_notify, enabled in ansible.cfg), on a target
+(the deploy_summary callback and its webhook, enabled in ansible.cfg), on a target
 reached over SSH, with a local HTTP receiver standing in for Slack.
 
 In order, building on each other: a deploy whose webhook answers 500 (a warning,

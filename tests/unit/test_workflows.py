@@ -384,7 +384,7 @@ def test_make_lint_runs_actionlint_and_zizmor_on_the_workflows() -> None:
 
 
 def test_every_playbook_step_gives_the_webhook_its_url_from_a_secret() -> None:
-    """The deploy_notify callback reads STICKFORSTATS_NOTIFY_URL: the step running the
+    """The deploy_summary callback's webhook reads STICKFORSTATS_NOTIFY_URL: the step running the
     playbook has it, from a secret (a Slack webhook's path is its credential)."""
     for name, job_id, job in jobs_running_playbooks():
         (step,) = [s for s in job["steps"] if "ansible-playbook" in s.get("run", "")]
