@@ -91,11 +91,13 @@ class ComposeRewrite:
 
 
 def _describe(value: object) -> str:
+    """What VALUE is, by its type only: a compose file pointed at by mistake (an env
+    file, a secret) must not have its content quoted in the error."""
     if value is None:
         return "empty"
     for kind, name in ((bool, "a boolean"), ((int, float), "a number"), (str, "a string")):
         if isinstance(value, kind):
-            return f"{name} ({value!r})"
+            return name
     if isinstance(value, list):
         return "a list"
     return f"a {type(value).__name__}"
