@@ -6,6 +6,11 @@ import json
 from typing import Any
 
 import pytest
+from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import (
+    parse_compose_ps,
+    parse_docker_time,
+    parse_inspect,
+)
 from ansible_collections.stickforstats.deploy.plugins.module_utils._health import (
     Attempt,
     FieldAssertion,
@@ -14,9 +19,6 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._health impor
     evaluate_containers,
     evaluate_http,
     parse_assertion,
-    parse_compose_ps,
-    parse_docker_time,
-    parse_inspect,
 )
 from hypothesis import given
 from hypothesis import strategies as st

@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import parse_inspect
 from ansible_collections.stickforstats.deploy.plugins.module_utils._health import (
     evaluate_containers,
+)
+from ansible_collections.stickforstats.deploy.plugins.module_utils._leftovers import (
     leftover_note,
-    parse_inspect,
     serving_configs,
     split_leftovers,
 )

@@ -27,7 +27,7 @@ or labelled :data:`ONESHOT_LABEL`) that exited 0 has done its job.
 
 The rules for a container are ``_containers.judge``'s (shared with
 ``compose_rollout``); this module words them. A stopped container of a release
-that does not serve is a leftover, not a failure (``_leftovers``, re-exported).
+that does not serve is a leftover, not a failure (``_leftovers``).
 """
 
 from __future__ import annotations
@@ -40,39 +40,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.stickforstats.deploy.plugins.module_utils._containers import (
-    INSPECT_FORMAT,
-    ONESHOT_LABEL,
     Container,
     Verdict,
     from_compose_ps,
     judge,
-    parse_compose_ps,
-    parse_docker_time,
-    parse_inspect,
     restart_count,
-)
-from ansible_collections.stickforstats.deploy.plugins.module_utils._leftovers import (
-    leftover_note,
-    serving_configs,
-    split_leftovers,
 )
 
 __all__ = [
-    "INSPECT_FORMAT",
-    "ONESHOT_LABEL",
     "Attempt",
     "FieldAssertion",
     "HealthSpecError",
     "container_summary",
     "evaluate_containers",
     "evaluate_http",
-    "leftover_note",
     "parse_assertion",
-    "parse_compose_ps",
-    "parse_docker_time",
-    "parse_inspect",
-    "serving_configs",
-    "split_leftovers",
 ]
 
 VALUE_SHOWN_MAX = 120
