@@ -6,8 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import Layout
 from ansible_collections.stickforstats.deploy.plugins.module_utils._truth import (
-    current_release,
     reconcile,
     serving_release,
 )
@@ -35,7 +35,7 @@ def test_a_killed_switch_is_written_back_and_recorded(tmp_path: Path) -> None:
     root = host(tmp_path, "c0ffee1", "c0ffee3", ("c0ffee1",))
     found = reconcile(str(root), str(root / "proxy/state.json"), "ci", write=True)
     assert (found["from"], found["to"]) == ("c0ffee1", "c0ffee3")
-    assert current_release(str(root)) == "c0ffee3"
+    assert Layout(str(root)).current() == "c0ffee3"
     event = json.loads((root / "history.jsonl").read_text().splitlines()[-1])
     assert event["event"] == "reconcile" and event["outcome"] == "success"
     assert (event["version"], event["previous"]) == ("c0ffee3", "c0ffee1")
@@ -55,7 +55,7 @@ def test_without_writing_the_truth_is_only_told(tmp_path: Path) -> None:
     root = host(tmp_path, "c0ffee1", "c0ffee3", ("c0ffee1",))
     found = reconcile(str(root), str(root / "proxy/state.json"), "ci", write=False)
     assert found["to"] == "c0ffee3"
-    assert current_release(str(root)) == "c0ffee1"
+    assert Layout(str(root)).current() == "c0ffee1"
     assert not (root / "history.jsonl").exists()
     assert not (root / "releases/c0ffee3/release.json").exists()
 
@@ -72,4 +72,4 @@ def test_a_state_that_names_no_release_here_is_not_the_truth(tmp_path: Path) -> 
         state.write_text(written)
         assert serving_release(str(root), str(state)) == "", written
         assert reconcile(str(root), str(state), "ci", write=True) == {}
-    assert current_release(str(root)) == "c0ffee1"
+    assert Layout(str(root)).current() == "c0ffee1"

@@ -19,21 +19,12 @@ from ansible_collections.stickforstats.deploy.plugins.module_utils._durable impo
     write_atomically,
 )
 from ansible_collections.stickforstats.deploy.plugins.module_utils._layout import Layout
-
-
-def current_release(root: str) -> str:
-    """The release ROOT/current points at ('' when none)."""
-    return Layout(root).current()
+from ansible_collections.stickforstats.deploy.plugins.module_utils._proxy_routes import read_state
 
 
 def serving_release(root: str, proxy_state: str) -> str:
     """The release the front door's state names, when its directory is there ('' otherwise)."""
-    try:
-        with open(proxy_state, encoding="utf-8") as handle:
-            state = json.load(handle)
-    except (OSError, ValueError):
-        return ""
-    release = os.path.normpath(str(state.get("release") or ""))
+    release = os.path.normpath(str(read_state(proxy_state).get("release") or ""))
     releases = Layout(root).releases
     if os.path.dirname(release) != releases or not os.path.isdir(release):
         return ""
