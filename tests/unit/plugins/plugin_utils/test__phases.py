@@ -3,7 +3,12 @@ table entry whose tag it carries; without one, the phase of the host's previous 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
 import pytest
+import yaml
 from ansible_collections.stickforstats.deploy.plugins.plugin_utils._deploy_summary import PHASES
 from ansible_collections.stickforstats.deploy.plugins.plugin_utils._phases import (
     OTHER,
@@ -13,33 +18,49 @@ from ansible_collections.stickforstats.deploy.plugins.plugin_utils._phases impor
     tagged_phase,
 )
 
+REPO = Path(__file__).resolve().parents[4]
+# Phase tags are named <role>_<phase> after the release cycle's roles; the others
+# (deploy, preflight, health, env_file ...) select tasks for --tags.
+PHASE_PREFIXES = ("deploy_", "release_", "rollback_")
 
-def test_the_table_in_its_order():
-    assert PHASE_TAGS == (
-        ("deploy_recover", "rollback"),
-        ("deploy_fleet", "rollback"),
-        ("release_switch", "switch"),
-        ("release_verify", "verify"),
-        ("deploy_verify", "verify"),
-        ("deploy_preflight", "preflight"),
-        ("release_lock", "lock"),
-        ("rollback_target", "lock"),
-        ("deploy_stage", "stage"),
-        ("release_hooks", "hooks"),
-        ("deploy_pull", "pull"),
-        ("deploy_pin", "pull"),
-        ("deploy_scan", "scan"),
-        ("deploy_data_services", "data_services"),
-        ("deploy_migrate", "migrate"),
-        ("deploy_record", "record"),
-        ("release_restore", "record"),
-        ("deploy_prune", "prune"),
-        ("release_unlock", "unlock"),
-        ("release_summary", "record"),
-    )
-    tags = [tag for tag, _ in PHASE_TAGS]
-    assert len(tags) == len(set(tags))  # a tag has one phase
-    assert set(PHASES) <= set(PHASE_NAMES)  # the summary shows phases of the table
+
+def _tags_in(node: Any) -> Iterator[str]:
+    """Every tag named in NODE (tasks, blocks, include_* apply), at any depth."""
+    if isinstance(node, dict):
+        tags = node.get("tags")
+        yield from [tags] if isinstance(tags, str) else tags if isinstance(tags, list) else []
+        for value in node.values():
+            yield from _tags_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _tags_in(item)
+
+
+def tags_used() -> set[str]:
+    """The tags the roles and playbooks put on their tasks."""
+    files = [*(REPO / "roles").glob("*/tasks/*.yml"), *(REPO / "playbooks").rglob("*.yml")]
+    return {tag for path in files for tag in _tags_in(yaml.safe_load(path.read_text()))}
+
+
+def test_the_table_and_the_roles_name_the_same_tags():
+    """A tag renamed in a role, or in the table, leaves that time in another phase."""
+    table = [tag for tag, _ in PHASE_TAGS]
+    assert len(table) == len(set(table))  # a tag has one phase
+    assert set(table) == {t for t in tags_used() if t.startswith(PHASE_PREFIXES)}
+
+
+def test_a_context_tag_wins_over_the_step_it_includes():
+    """The automatic rollback's switch and health check are the rollback; a rollback.yml
+    restore's switch and health check are its switch and verify, the rest its record."""
+    order = [tag for tag, _ in PHASE_TAGS]
+    assert order.index("deploy_recover") < order.index("release_switch")
+    assert order.index("deploy_fleet") < order.index("release_verify")
+    assert order.index("release_switch") < order.index("release_restore")
+    assert order.index("release_verify") < order.index("release_restore")
+
+
+def test_the_summary_shows_phases_of_the_table():
+    assert set(PHASES) <= set(PHASE_NAMES)
     assert OTHER not in PHASE_NAMES
 
 
