@@ -47,8 +47,9 @@ def _release_defaults() -> dict:
 
 
 APP_VARS = _app_vars()
-PROJECT = _release_defaults()["release_project_name"]
-DEPLOY_ROOT = _release_defaults()["release_root"]
+RELEASE_DEFAULTS = _release_defaults()
+PROJECT = RELEASE_DEFAULTS["release_project_name"]
+DEPLOY_ROOT = RELEASE_DEFAULTS["release_root"]
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,6 @@ __all__ = [
     "ComposeRewriteError",
     "RewrittenService",
     "rewrite_compose",
-    "rewrite_compose_text",
 ]
 
 
@@ -265,13 +264,3 @@ def rewrite_compose(
 
 def _image(reference: ImageReference, version: str, digest: str | None) -> str:
     return reference.with_tag(version).with_digest(digest).format()
-
-
-def rewrite_compose_text(
-    text: str,
-    images: Mapping[str, str],
-    version: str,
-    digests: Mapping[str, str] | None = None,
-) -> str:
-    """Like :func:`rewrite_compose`, but return only the rewritten text."""
-    return rewrite_compose(text, images, version, digests).text
